@@ -1,0 +1,239 @@
+/**
+ * A growable output buffer, one per connection. Frames are written straight into it and the
+ * connection hands the filled part to the socket once per tick.
+ * @packageDocumentation
+ */
+import { FRAME_END, FRAME_HEADER_SIZE } from './constants.js';
+import { EncodeError } from './errors.js';
+
+const MAX_U32 = 0xffffffff;
+const MAX_I64 = (1n << 63n) - 1n;
+const MIN_I64 = -(1n << 63n);
+const MAX_U64 = (1n << 64n) - 1n;
+/** In a `u` regex a surrogate pair is one code point, so this matches only unpaired halves. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Buffer.write would put U+FFFD in place of an unpaired surrogate: refuse instead of changing the text. */
+function checkWellFormed(s: string, what: string): void {
+  if (LONE_SURROGATE.test(s)) throw new EncodeError(`${what} contains an unpaired UTF-16 surrogate, which UTF-8 cannot carry`);
+}
+
+/**
+ * Writes AMQP primitives into a reused buffer that doubles when full.
+ *
+ * `flush()` gives the written bytes away (the socket keeps a reference to them until the write
+ * completes), so the next write starts in a fresh buffer rather than overwriting those bytes.
+ */
+export class Writer {
+  /** The current buffer; valid bytes are `[0, pos)`. */
+  buf: Buffer;
+  /** Next write offset. */
+  pos = 0;
+  /** Largest frame (header + payload + frame-end) `endFrame` accepts; 0 means no limit. */
+  frameMax: number;
+  private readonly initialSize: number;
+
+  constructor(initialSize = 16 * 1024, frameMax = 0) {
+    this.initialSize = initialSize;
+    this.buf = Buffer.allocUnsafe(initialSize);
+    this.frameMax = frameMax;
+  }
+
+  /** Make room for `n` more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
+    let size = Math.max(this.buf.length * 2, this.initialSize);
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Hand out everything written so far and start over in a new buffer. Empty when nothing was written. */
+  flush(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    // The socket may hold `out` until its write completes: never write into it again.
+    this.buf = Buffer.allocUnsafe(Math.max(this.initialSize, Math.min(this.buf.length, 1 << 20)));
+    this.pos = 0;
+    return out;
+  }
+
+  /** Drop everything written after `pos` (used to undo a frame that failed to encode). */
+  rewind(pos: number): void {
+    this.pos = pos;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+
+  i8(v: number): void {
+    this.ensure(1);
+    this.buf.writeInt8(v, this.pos);
+    this.pos += 1;
+  }
+
+  i16(v: number): void {
+    this.ensure(2);
+    this.buf.writeInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  i32(v: number): void {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+
+  /** Unsigned 64-bit; numbers must be safe integers, bigints within 0..2^64-1. */
+  u64(v: number | bigint): void {
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v) || v < 0) throw new EncodeError(`value ${v} is outside the uint64 range of safe integers`);
+      this.ensure(8);
+      // Two 32-bit halves: cheaper than a BigInt for the common case (delivery tags, body sizes).
+      this.buf.writeUInt32BE(Math.floor(v / 0x100000000), this.pos);
+      this.buf.writeUInt32BE(v >>> 0, this.pos + 4);
+    } else {
+      if (v < 0n || v > MAX_U64) throw new EncodeError(`value ${v} is outside the uint64 range`);
+      this.ensure(8);
+      this.buf.writeBigUInt64BE(v, this.pos);
+    }
+    this.pos += 8;
+  }
+
+  /** Signed 64-bit. */
+  i64(v: number | bigint): void {
+    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new EncodeError(`value ${v} is not a safe integer for int64`);
+    this.ensure(8);
+    const b = typeof v === 'bigint' ? v : BigInt(v);
+    if (b < MIN_I64 || b > MAX_I64) throw new EncodeError(`value ${v} is outside the int64 range`);
+    this.buf.writeBigInt64BE(b, this.pos);
+    this.pos += 8;
+  }
+
+  f32(v: number): void {
+    this.ensure(4);
+    this.buf.writeFloatBE(v, this.pos);
+    this.pos += 4;
+  }
+
+  f64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+
+  /** Raw bytes. */
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /**
+   * Short string: length octet + UTF-8. Over 255 bytes is an error, never a truncation.
+   * `what` names the field in the error message.
+   */
+  shortstr(s: string, what = 'short string'): void {
+    const n = s.length;
+    if (n <= 255 && this.asciiInto(s, 1)) return;
+    checkWellFormed(s, what);
+    const len = Buffer.byteLength(s, 'utf8');
+    if (len > 255) {
+      throw new EncodeError(`${what} is ${len} UTF-8 bytes; a short string holds at most 255`);
+    }
+    this.ensure(1 + len);
+    this.buf[this.pos] = len;
+    this.buf.write(s, this.pos + 1, len, 'utf8');
+    this.pos += 1 + len;
+  }
+
+  /** Long string: uint32 length + bytes (strings as UTF-8). */
+  longstr(s: string | Uint8Array): void {
+    if (typeof s !== 'string') {
+      this.u32(s.length);
+      this.bytes(s);
+      return;
+    }
+    if (s.length < 256 && this.asciiInto(s, 4)) return;
+    checkWellFormed(s, 'long string');
+    const len = Buffer.byteLength(s, 'utf8');
+    if (len > MAX_U32) throw new EncodeError(`long string of ${len} bytes exceeds 2^32-1`);
+    this.ensure(4 + len);
+    this.buf.writeUInt32BE(len, this.pos);
+    this.buf.write(s, this.pos + 4, len, 'utf8');
+    this.pos += 4 + len;
+  }
+
+  /**
+   * ASCII fast path: copy char codes straight in behind a length prefix of `prefix` bytes.
+   * Returns false (having written nothing) at the first non-ASCII character.
+   */
+  private asciiInto(s: string, prefix: 1 | 4): boolean {
+    const n = s.length;
+    this.ensure(prefix + n);
+    const buf = this.buf;
+    const at = this.pos + prefix;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return false;
+      buf[at + i] = c;
+    }
+    if (prefix === 1) buf[this.pos] = n;
+    else buf.writeUInt32BE(n, this.pos);
+    this.pos = at + n;
+    return true;
+  }
+
+  /**
+   * Start a frame: type, channel and a size placeholder. Returns the frame's start offset for
+   * `endFrame`.
+   */
+  startFrame(type: number, channel: number): number {
+    if ((channel & 0xffff) !== channel) throw new RangeError(`channel ${channel} is outside 0..65535`);
+    this.ensure(FRAME_HEADER_SIZE);
+    const start = this.pos;
+    const buf = this.buf;
+    // Plain byte stores: Buffer#writeUInt16BE re-validates and costs more than the frame it frames.
+    buf[start] = type;
+    buf[start + 1] = channel >>> 8;
+    buf[start + 2] = channel;
+    this.pos = start + FRAME_HEADER_SIZE;
+    return start;
+  }
+
+  /**
+   * Finish the frame begun at `start`: patch its size and append frame-end. A frame over
+   * `frameMax` is undone and rejected with an EncodeError.
+   */
+  endFrame(start: number): void {
+    const size = this.pos - start - FRAME_HEADER_SIZE;
+    if (this.frameMax !== 0 && size + 8 > this.frameMax) {
+      this.pos = start;
+      throw new EncodeError(`frame of ${size + 8} bytes exceeds the negotiated frame_max ${this.frameMax}`);
+    }
+    this.ensure(1);
+    const buf = this.buf;
+    buf[start + 3] = size >>> 24;
+    buf[start + 4] = size >>> 16;
+    buf[start + 5] = size >>> 8;
+    buf[start + 6] = size;
+    buf[this.pos++] = FRAME_END;
+  }
+}
