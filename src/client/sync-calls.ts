@@ -1,0 +1,137 @@
+/**
+ * One synchronous method in flight per channel, the rest waiting FIFO (spec 4.2.2: a peer may
+ * only expect replies in order). Each call has a timeout and may carry an AbortSignal.
+ *
+ * A call that times out or is aborted after it was sent leaves its reply on the way. Matching that
+ * late reply to the next request would answer the wrong call, so the owner closes the channel
+ * (`onStuck`). A call aborted before it was sent is simply dropped from the queue.
+ * @packageDocumentation
+ */
+import { TimeoutError } from './errors.js';
+
+/** A queued synchronous request. */
+export interface SyncCall {
+  /** `queue.declare`, ... for errors. */
+  readonly operation: string;
+  /** Method keys that complete it. */
+  readonly replies: readonly number[];
+  /** Writes the request; throws (EncodeError) to fail just this call. */
+  readonly send: () => void;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  /** Whatever the reply handler needs to know about the request (basic.get: noAck). */
+  context?: unknown;
+  /**
+   * Runs synchronously when the reply is matched, before the promise settles: state that the
+   * very next frame in the same read depends on (a consumer for the first delivery) goes here.
+   */
+  onReply?: (value: unknown) => void;
+  timer?: NodeJS.Timeout;
+  onAbort?: () => void;
+}
+
+/** The channel side of the queue. */
+export interface SyncCallsHost {
+  /** A sent call timed out or was aborted: its reply may still come, so the channel must close. */
+  onStuck(call: SyncCall, err: Error): void;
+}
+
+/** The FIFO of synchronous calls of one channel. */
+export class SyncCalls {
+  private readonly queue: SyncCall[] = [];
+  private inFlight: SyncCall | null = null;
+  private failed: Error | null = null;
+
+  constructor(private readonly host: SyncCallsHost) {}
+
+  /** The call waiting for its reply, if any. */
+  get current(): SyncCall | null {
+    return this.inFlight;
+  }
+
+  /** Queue a call; it is sent when every earlier one has its reply. */
+  enqueue(call: SyncCall): void {
+    if (this.failed) return call.reject(this.failed);
+    const signal = call.signal;
+    if (signal?.aborted) return call.reject(signal.reason as Error);
+    if (signal) {
+      call.onAbort = () => this.abort(call, signal.reason as Error);
+      signal.addEventListener('abort', call.onAbort, { once: true });
+    }
+    this.queue.push(call);
+    if (this.inFlight === null) this.sendNext();
+  }
+
+  private sendNext(): void {
+    while (this.inFlight === null && this.queue.length > 0) {
+      const call = this.queue.shift()!;
+      try {
+        call.send();
+      } catch (e) {
+        this.finish(call);
+        call.reject(e as Error);
+        continue;
+      }
+      this.inFlight = call;
+      if (call.timeoutMs > 0) {
+        call.timer = setTimeout(() => this.stuck(call, new TimeoutError(call.operation, call.timeoutMs)), call.timeoutMs);
+      }
+    }
+  }
+
+  /** A method arrived; if it answers the call in flight, complete that call and return true. */
+  reply(key: number, value: unknown): boolean {
+    const call = this.inFlight;
+    if (call === null || !call.replies.includes(key)) return false;
+    this.inFlight = null;
+    this.finish(call);
+    try {
+      call.onReply?.(value);
+      call.resolve(value);
+    } catch (e) {
+      call.reject(e as Error);
+    }
+    this.sendNext();
+    return true;
+  }
+
+  /** Does `key` answer the call in flight? */
+  expects(key: number): boolean {
+    return this.inFlight !== null && this.inFlight.replies.includes(key);
+  }
+
+  private abort(call: SyncCall, err: Error): void {
+    if (call === this.inFlight) return this.stuck(call, err);
+    const i = this.queue.indexOf(call);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    this.finish(call);
+    call.reject(err);
+  }
+
+  private stuck(call: SyncCall, err: Error): void {
+    if (call !== this.inFlight) return;
+    this.finish(call);
+    call.reject(err);
+    this.host.onStuck(call, err);
+  }
+
+  private finish(call: SyncCall): void {
+    if (call.timer) clearTimeout(call.timer);
+    if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
+  }
+
+  /** Reject the call in flight and everything queued; later calls reject at once. */
+  failAll(err: Error): void {
+    this.failed = err;
+    const calls = this.inFlight ? [this.inFlight, ...this.queue] : [...this.queue];
+    this.inFlight = null;
+    this.queue.length = 0;
+    for (const c of calls) {
+      this.finish(c);
+      c.reject(err);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * amqp-wire: an AMQP 0-9-1 client for Node.js that speaks the wire protocol itself.
+ *
+ * ```ts
+ * import { connect } from 'amqp-wire';
+ * const conn = await connect('amqp://guest:guest@localhost:5672/');
+ * const ch = await conn.channel();
+ * await ch.queueDeclare('hello');
+ * ch.basicPublish('', 'hello', 'Hello World!');
+ * ```
+ * @packageDocumentation
+ */
+export { connect } from './client/connect.js';
+export { Connection } from './client/connection.js';
+export { Channel } from './client/channel.js';
+export type {
+  Body, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeclareResult, ConsumeOptions, ConsumeIteratorOptions, PublishOptions,
+} from './client/channel.js';
+export type { CallOptions } from './client/channel-core.js';
+export { ConsumerIterator, type ConsumeCallback } from './client/consumers.js';
+export { Message, type DeliveryFields, type ReturnedMessage, type ReturnFields } from './client/message.js';
+export {
+  ClosedError, ConnectionClosedError, ChannelClosedError, AuthenticationError, TimeoutError, NackError, UnroutableError,
+  UsageError, ConsumerCancelledError, ConnectError, type ClosedBy, type CloseReason,
+} from './client/errors.js';
+export { ArgumentError, CONNECTION_DEFAULTS, type ConnectionOptions, type ResolvedConnectionOptions, type AuthMechanism } from './client/options.js';
+export { parseAmqpUrl, redactUrl } from './client/url.js';
+export type { Tuned } from './client/tune.js';
+export { VERSION } from './client/version.js';
+export { AMQPError, FrameError, EncodeError, ProtocolVersionError } from './frames/errors.js';
+export { ReplyCode, replyCodeName } from './frames/constants.js';
+export { typed, TypedField, type FieldTable, type FieldValue, type FieldTag, type Decimal } from './frames/field-table.js';
+export type { BasicProperties } from './frames/properties.js';
