@@ -368,10 +368,12 @@ export class ChannelCore extends EventEmitter implements Acker {
 
   // ---- events ----------------------------------------------------------------------------
 
-  /** Emit without letting a listener's throw escape; 'error' with no listener is a warning. */
+  /**
+   * Emit without letting a listener's throw escape. 'error' with no listener is dropped, not
+   * thrown: the same error already rejects the pending promises and rides on 'close'.
+   */
   protected emitSafe(event: string, ...args: unknown[]): void {
-    const heard = safeEmit(this, event, args, (e) => this.report(e));
-    if (!heard && event === 'error') warn(args[0]);
+    safeEmit(this, event, args, (e) => this.report(e));
   }
 
   /** Report an error that belongs to nobody's promise (a throwing consumer or listener). */

@@ -371,11 +371,12 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
     this.emitSafe('close', clean ? undefined : this.closeError);
   }
 
+  /**
+   * Emit without letting a listener's throw escape. 'error' with no listener is dropped, never
+   * thrown as EventEmitter would: the 'close' event and the rejected promises carry it.
+   */
   private emitSafe(event: string, ...args: unknown[]): void {
-    const heard = safeEmit(this, event, args, (e) => this.reportListenerError(e));
-    // 'error' with no listener must not throw (EventEmitter would): the 'close' event and the
-    // rejected promises carry it.
-    if (!heard && event === 'error') return;
+    safeEmit(this, event, args, (e) => this.reportListenerError(e));
   }
 
   private reportListenerError(err: unknown): void {

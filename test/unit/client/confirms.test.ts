@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ConfirmTracker, type PendingConfirm } from '../../../src/client/confirms.js';
+import { NackError, UnroutableError } from '../../../src/client/errors.js';
+
+function entry(outcomes: string[], i: number, extra: Partial<PendingConfirm> = {}): PendingConfirm {
+  return {
+    resolve: () => outcomes.push(`${i}:ok`),
+    reject: (e) => outcomes.push(`${i}:${e.name}`),
+    mandatory: false, exchange: 'x', routingKey: 'k', bodyLength: 1, returned: null, ...extra,
+  };
+}
+
+describe('ConfirmTracker', () => {
+  it('numbers publishes from 1 and settles single and multiple acks once each', () => {
+    const t = new ConfirmTracker(100);
+    const out: string[] = [];
+    for (let i = 1; i <= 5; i++) expect(t.register(entry(out, i), false)).toBe(i);
+    t.onAck(2, false);
+    t.onAck(4, true);
+    t.onAck(4, true); // repeated: nothing left to settle
+    t.onNack(5, false);
+    expect(out).toEqual(['2:ok', '1:ok', '3:ok', '4:ok', '5:NackError']);
+    expect(t.outstanding).toBe(0);
+  });
+
+  it('a mandatory message returned before its ack settles as UnroutableError', () => {
+    const t = new ConfirmTracker(10);
+    const out: string[] = [];
+    t.register(entry(out, 1, { mandatory: true, routingKey: 'a' }), false);
+    t.register(entry(out, 2, { mandatory: true, routingKey: 'b' }), false);
+    t.onReturn({ replyCode: 312, replyText: 'NO_ROUTE', exchange: 'x', routingKey: 'b' }, 1);
+    t.onAck(2, true);
+    expect(out).toEqual(['1:ok', '2:UnroutableError']);
+  });
+
+  it('waitForConfirms resolves after everything so far is acked and rejects when any was nacked', async () => {
+    const t = new ConfirmTracker(10);
+    const out: string[] = [];
+    t.register(null, false);
+    t.register(entry(out, 2), false);
+    const all = t.waitForConfirms();
+    t.onAck(1, false);
+    t.onAck(2, false);
+    await expect(all).resolves.toBeUndefined();
+    t.register(null, false);
+    const nacked = t.waitForConfirms();
+    t.onNack(3, false);
+    await expect(nacked).rejects.toBeInstanceOf(NackError);
+    await expect(t.waitForConfirms()).resolves.toBeUndefined();
+  });
+
+  it('bounds publishes in flight and wakes waiters as acks arrive', async () => {
+    const t = new ConfirmTracker(2);
+    expect(t.acquire()).toBeNull();
+    t.register(null, true);
+    expect(t.acquire()).toBeNull();
+    t.register(null, true);
+    const third = t.acquire();
+    expect(third).not.toBeNull();
+    let woke = false;
+    void third!.then(() => (woke = true));
+    await Promise.resolve();
+    expect(woke).toBe(false);
+    t.onAck(1, false);
+    await third;
+    expect(woke).toBe(true);
+  });
+
+  it('failAll rejects every outstanding publish, waiter and slot request', async () => {
+    const t = new ConfirmTracker(1);
+    const out: string[] = [];
+    expect(t.acquire()).toBeNull();
+    t.register(entry(out, 1), true);
+    const slot = t.acquire()!;
+    const wait = t.waitForConfirms();
+    const err = new Error('gone');
+    t.failAll(err);
+    expect(out).toEqual(['1:Error']);
+    await expect(slot).rejects.toBe(err);
+    await expect(wait).rejects.toBe(err);
+    await expect(t.acquire()).rejects.toBe(err);
+    expect(new UnroutableError(312, 'NO_ROUTE', 'x', 'k').message).toContain("routing key 'k'");
+  });
+});
