@@ -179,6 +179,16 @@ export function writeContentHeader(
 
 /** Decode a content-header frame payload `buf[start, end)`. Trailing bytes are a 502. */
 export function decodeContentHeader(buf: Buffer, start: number, end: number): ContentHeader {
+  // The common case, no properties: the fixed 14 bytes read straight from the buffer.
+  if (end - start === 14 && buf[start + 12] === 0 && buf[start + 13] === 0) {
+    const hi = ((buf[start + 4]! << 24) | (buf[start + 5]! << 16) | (buf[start + 6]! << 8) | buf[start + 7]!) >>> 0;
+    if (hi <= 0x1fffff) {
+      const lo = ((buf[start + 8]! << 24) | (buf[start + 9]! << 16) | (buf[start + 10]! << 8) | buf[start + 11]!) >>> 0;
+      const classId = (buf[start]! << 8) | buf[start + 1]!;
+      const weight = (buf[start + 2]! << 8) | buf[start + 3]!;
+      return { classId, weight, bodySize: hi * 0x100000000 + lo, properties: {} };
+    }
+  }
   const r = new Reader(buf, start, end);
   const classId = r.u16();
   const weight = r.u16();

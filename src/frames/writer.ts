@@ -7,6 +7,8 @@ import { FRAME_END, FRAME_HEADER_SIZE } from './constants.js';
 import { EncodeError } from './errors.js';
 
 const MAX_U32 = 0xffffffff;
+/** Up to this many UTF-16 units, a JS copy loop beats a native Buffer#write call. */
+const ASCII_LOOP_MAX = 24;
 const MAX_I64 = (1n << 63n) - 1n;
 const MIN_I64 = -(1n << 63n);
 const MAX_U64 = (1n << 64n) - 1n;
@@ -187,14 +189,22 @@ export class Writer {
    */
   private asciiInto(s: string, prefix: 1 | 4): boolean {
     const n = s.length;
-    this.ensure(prefix + n);
+    if (n > ASCII_LOOP_MAX) {
+      // One native write beats the loop for longer strings; it writes n bytes only when all are ASCII.
+      this.ensure(prefix + 3 * n);
+      if (this.buf.write(s, this.pos + prefix, 'utf8') !== n) return false;
+    } else {
+      this.ensure(prefix + n);
+      const buf = this.buf;
+      const at = this.pos + prefix;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) return false;
+        buf[at + i] = c;
+      }
+    }
     const buf = this.buf;
     const at = this.pos + prefix;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f) return false;
-      buf[at + i] = c;
-    }
     if (prefix === 1) buf[this.pos] = n;
     else buf.writeUInt32BE(n, this.pos);
     this.pos = at + n;

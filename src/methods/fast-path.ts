@@ -6,7 +6,7 @@
  */
 import { FrameType } from '../frames/constants.js';
 import { syntaxError } from '../frames/errors.js';
-import { Reader } from '../frames/reader.js';
+import { decodeText } from '../frames/reader.js';
 import type { Writer } from '../frames/writer.js';
 
 /** basic.publish: class 60, method 40. */
@@ -26,7 +26,10 @@ export function encodeBasicPublish(w: Writer, channel: number, exchange: string,
     w.ensure(7);
     const buf = w.buf;
     const p = w.pos;
-    buf.writeUInt32BE(BASIC_PUBLISH_KEY, p);
+    buf[p] = 0; // class 60, method 40
+    buf[p + 1] = 60;
+    buf[p + 2] = 0;
+    buf[p + 3] = 40;
     buf[p + 4] = 0; // ticket (deprecated, short 0)
     buf[p + 5] = 0;
     w.pos = p + 6;
@@ -65,14 +68,51 @@ export interface BasicDeliverArgs {
   routingKey: string;
 }
 
-/** Decode the payload of a method frame known to be basic.deliver (class/method ids included). */
-export function decodeBasicDeliver(buf: Buffer, start: number, end: number): BasicDeliverArgs {
-  const r = new Reader(buf, start + 4, end);
-  const consumerTag = r.shortstr();
-  const deliveryTag = r.u64('delivery tag');
-  const redelivered = (r.u8() & 1) !== 0;
-  const exchange = r.shortstr();
-  const routingKey = r.shortstr();
-  if (r.pos !== end) throw syntaxError(`basic.deliver has ${end - r.pos} bytes after its last argument`);
-  return { consumerTag, deliveryTag, redelivered, exchange, routingKey };
+/**
+ * Decode the payload of a method frame known to be basic.deliver (class/method ids included).
+ *
+ * `prev`, the previous delivery's arguments on the same channel, is optional: a consumer tag,
+ * exchange or routing key whose bytes equal the previous ASCII value comes back as that same
+ * string, skipping a string allocation per field (a consumer mostly sees the same three).
+ */
+export function decodeBasicDeliver(buf: Buffer, start: number, end: number, prev?: BasicDeliverArgs): BasicDeliverArgs {
+  let pos = start + 4;
+  const consumerTag = shortstrAt(buf, pos, end, prev?.consumerTag);
+  pos += 1 + buf[pos]!;
+  need(8, pos, end, 'delivery tag');
+  const hi = ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
+  const lo = ((buf[pos + 4]! << 24) | (buf[pos + 5]! << 16) | (buf[pos + 6]! << 8) | buf[pos + 7]!) >>> 0;
+  if (hi > 0x1fffff) throw syntaxError(`delivery tag ${(BigInt(hi) << 32n) | BigInt(lo)} exceeds 2^53-1`);
+  pos += 8;
+  need(1, pos, end, 'octet');
+  const redelivered = (buf[pos++]! & 1) !== 0;
+  const exchange = shortstrAt(buf, pos, end, prev?.exchange);
+  pos += 1 + buf[pos]!;
+  const routingKey = shortstrAt(buf, pos, end, prev?.routingKey);
+  pos += 1 + buf[pos]!;
+  if (pos !== end) throw syntaxError(`basic.deliver has ${end - pos} bytes after its last argument`);
+  return { consumerTag, deliveryTag: hi * 0x100000000 + lo, redelivered, exchange, routingKey };
+}
+
+/** Same check and message as Reader#need, without a Reader. */
+function need(n: number, pos: number, end: number, what: string): void {
+  if (n > end - pos) throw syntaxError(`truncated ${what}: needs ${n} bytes, ${end - pos} left`);
+}
+
+/** The short string at `pos` (length octet included); `prev` when the bytes spell it in ASCII. */
+function shortstrAt(buf: Buffer, pos: number, end: number, prev: string | undefined): string {
+  need(1, pos, end, 'short string length');
+  const len = buf[pos]!;
+  const from = pos + 1;
+  need(len, from, end, 'short string');
+  if (prev !== undefined && prev.length === len) {
+    let i = 0;
+    // Only ASCII bytes may match: a byte 0x80-0xff equal to a Latin-1 code unit is not that character in UTF-8.
+    for (; i < len; i++) {
+      const c = buf[from + i]!;
+      if (c > 0x7f || c !== prev.charCodeAt(i)) break;
+    }
+    if (i === len) return prev;
+  }
+  return decodeText(buf, from, from + len, 'short string');
 }
