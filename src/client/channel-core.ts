@@ -8,12 +8,12 @@ import { FrameType, ReplyCode } from '../frames/constants.js';
 import { FrameError } from '../frames/errors.js';
 import type { Writer } from '../frames/writer.js';
 import { METHOD_BY_NAME, decodeMethod, encodeMethod, encodeMethodDef } from '../methods/codec.js';
-import { BASIC_DELIVER_KEY, decodeBasicDeliver, encodeBasicAck } from '../methods/fast-path.js';
+import { BASIC_DELIVER_KEY, decodeBasicDeliver, encodeBasicAck, type BasicDeliverArgs } from '../methods/fast-path.js';
 import type { DecodedArgs, Method, MethodArgs, MethodName } from '../methods/types.js';
 import { ConfirmTracker } from './confirms.js';
 import type { Consumer } from './consumers.js';
 import { ContentAssembler } from './content-assembler.js';
-import { ChannelClosedError, ConsumerCancelledError, UsageError, type ClosedBy } from './errors.js';
+import { ChannelClosedError, ClosedError, ConsumerCancelledError, UsageError, type ClosedBy } from './errors.js';
 import { safeEmit, warn } from './events.js';
 import { Message, type Acker, type ReturnedMessage } from './message.js';
 import { SyncCalls, type SyncCall } from './sync-calls.js';
@@ -54,8 +54,9 @@ export interface CallHooks {
 }
 
 type State = 'opening' | 'open' | 'closing' | 'closed';
+/** The method that announced the content being assembled; `kind` says which. */
 type ContentMethod =
-  | { kind: 'deliver'; consumerTag: string; deliveryTag: number; redelivered: boolean; exchange: string; routingKey: string }
+  | { kind: 'deliver'; args: BasicDeliverArgs }
   | { kind: 'get-ok'; args: DecodedArgs<'basic.get-ok'> }
   | { kind: 'return'; args: DecodedArgs<'basic.return'> };
 
@@ -79,11 +80,19 @@ export class ChannelCore extends EventEmitter implements Acker {
   protected state: State = 'opening';
   protected readonly calls: SyncCalls;
   private readonly assembler: ContentAssembler<ContentMethod>;
+  /** The previous basic.deliver: its strings are reused when the next one repeats them. */
+  private lastDeliver: BasicDeliverArgs | undefined;
   protected readonly consumers = new Map<string, Consumer>();
   protected confirms: ConfirmTracker | null = null;
-  /** Delivery tags handed out with manual ack and not yet settled, in arrival (= tag) order. */
-  private readonly unacked = new Set<number>();
-  private closeError: ChannelClosedError | null = null;
+  /** Delivery tags handed out with manual ack and not yet settled. */
+  protected readonly unacked = new Set<number>();
+  /**
+   * In tx mode: tags acked, nacked or rejected since the last commit or rollback. A rollback
+   * undoes those acknowledgements, so the tags become outstanding again.
+   */
+  protected txSettled: number[] | null = null;
+  /** Why the channel ended: its own ChannelClosedError, or the connection's ConnectionClosedError. */
+  private closeError: ClosedError | null = null;
   private closing: Promise<void> | null = null;
   private closeTimer: NodeJS.Timeout | undefined;
   private resolveClosed: (() => void) | null = null;
@@ -152,8 +161,9 @@ export class ChannelCore extends EventEmitter implements Acker {
 
   private onMethodFrame(buf: Buffer, start: number, end: number): void {
     if (end - start >= 4 && buf.readUInt32BE(start) === BASIC_DELIVER_KEY) {
-      const d = decodeBasicDeliver(buf, start, end);
-      this.assembler.begin({ kind: 'deliver', ...d }, 60);
+      const d = decodeBasicDeliver(buf, start, end, this.lastDeliver);
+      this.lastDeliver = d;
+      this.assembler.begin({ kind: 'deliver', args: d }, 60);
       return;
     }
     const m = decodeMethod(buf, start, end);
@@ -190,14 +200,14 @@ export class ChannelCore extends EventEmitter implements Acker {
     if (done === null) return;
     const { method, properties, body } = done;
     if (method.kind === 'deliver') {
-      const consumer = this.consumers.get(method.consumerTag);
+      const d = method.args;
+      const consumer = this.consumers.get(d.consumerTag);
       if (consumer === undefined) {
-        this.report(new UsageError(`delivery ${method.deliveryTag} for unknown consumer '${method.consumerTag}' dropped`));
+        this.report(new UsageError(`delivery ${d.deliveryTag} for unknown consumer '${d.consumerTag}' dropped`));
         return;
       }
-      const { kind: _, ...fields } = method;
-      if (!consumer.noAck) this.unacked.add(method.deliveryTag);
-      consumer.deliver(new Message(body, properties, fields, consumer.noAck ? null : this));
+      if (!consumer.noAck) this.unacked.add(d.deliveryTag);
+      consumer.deliver(new Message(body, properties, d, consumer.noAck ? null : this));
     } else if (method.kind === 'get-ok') {
       const noAck = (this.calls.current?.context as { noAck?: boolean } | undefined)?.noAck ?? false;
       if (!noAck) this.unacked.add(method.args.deliveryTag);
@@ -272,15 +282,14 @@ export class ChannelCore extends EventEmitter implements Acker {
       if (!this.unacked.delete(tag)) {
         throw new UsageError(`basic.${op}: delivery tag ${tag} is not outstanding on channel ${this.id} (already settled, delivered with noAck, or unknown)`);
       }
+      this.txSettled?.push(tag);
       return;
     }
-    let n = 0;
-    for (const t of this.unacked) {
-      if (tag !== 0 && t > tag) break;
-      this.unacked.delete(t);
-      n++;
-    }
-    if (n === 0) throw new UsageError(`basic.${op}: no outstanding delivery up to tag ${tag} on channel ${this.id}`);
+    const settled: number[] = [];
+    for (const t of this.unacked) if (tag === 0 || t <= tag) settled.push(t);
+    if (settled.length === 0) throw new UsageError(`basic.${op}: no outstanding delivery up to tag ${tag} on channel ${this.id}`);
+    for (const t of settled) this.unacked.delete(t);
+    this.txSettled?.push(...settled);
   }
 
   // ---- close -----------------------------------------------------------------------------
@@ -325,9 +334,9 @@ export class ChannelCore extends EventEmitter implements Acker {
   }
 
   /** Reject everything pending and end every consumer with `err`. */
-  private teardown(err: ChannelClosedError | Error): void {
-    this.closeError ??= err instanceof ChannelClosedError ? err : this.makeCloseError({ replyCode: 0, replyText: err.message, classId: 0, methodId: 0 }, 'socket');
-    const e = err;
+  private teardown(err: Error): void {
+    this.closeError ??= err instanceof ClosedError ? err : this.makeCloseError({ replyCode: 0, replyText: err.message, classId: 0, methodId: 0 }, 'socket');
+    const e = this.closeError;
     this.calls.failAll(e);
     this.confirms?.failAll(e);
     const consumers = [...this.consumers.values()];

@@ -41,6 +41,19 @@ export interface PublishOptions {
   mandatory?: boolean;
 }
 
+/** A confirmed publish waiting its turn. */
+interface QueuedPublish {
+  exchange: string;
+  routingKey: string;
+  body: Uint8Array;
+  properties: BasicProperties | undefined;
+  mandatory: boolean;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const noop = (): void => undefined;
+
 const toBuffer = (body: Body): Uint8Array => (typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
 
 /**
@@ -49,6 +62,10 @@ const toBuffer = (body: Body): Uint8Array => (typeof body === 'string' ? Buffer.
  */
 export class Channel extends ChannelCore {
   private selecting: Promise<void> | null = null;
+  /** Confirmed publishes waiting for confirm mode or an in-flight place, in call order. */
+  private readonly publishQueue: QueuedPublish[] = [];
+  private pumping = false;
+  private readonly queueDrained: Array<() => void> = [];
 
   /** @internal Open the channel (channel.open). */
   async open(options: CallOptions = {}): Promise<this> {
@@ -215,7 +232,8 @@ export class Channel extends ChannelCore {
 
   /** basic.recover: redeliver every unacked message of this channel. */
   async basicRecover(o: { requeue?: boolean } & CallOptions = {}): Promise<void> {
-    await this.call('basic.recover', { requeue: o.requeue ?? true }, o);
+    // recover-ok precedes the redeliveries, which carry new tags: every earlier tag is void.
+    await this.call('basic.recover', { requeue: o.requeue ?? true }, o, { onReply: () => this.unacked.clear() });
   }
 
   /**
@@ -278,42 +296,98 @@ export class Channel extends ChannelCore {
    * when a mandatory message was returned, ChannelClosedError/ConnectionClosedError when the
    * channel or connection ends first. Selects confirm mode if needed. At most
    * `maxConfirmsInFlight` (connection option) wait at once; further calls wait for a place.
+   * Messages go out in call order, whether or not they had to wait.
    */
-  async publishConfirmed(exchange: string, routingKey: string, body: Body, properties?: BasicProperties, o: PublishOptions = {}): Promise<void> {
-    if (this.confirms === null) await this.confirmSelect();
-    const confirms = this.confirms as ConfirmTracker | null;
-    if (confirms === null) throw new UsageError('confirm.select did not take effect');
-    const wait = confirms.acquire();
-    if (wait) await wait;
-    const bytes = toBuffer(body);
-    const mandatory = o.mandatory ?? false;
-    return new Promise<void>((resolve, reject) => {
-      try {
-        this.assertOpen();
-        this.writeMessage(exchange, routingKey, bytes, properties, mandatory);
-      } catch (e) {
-        confirms.release();
-        return reject(e as Error);
-      }
-      confirms.register({ resolve, reject, mandatory, exchange, routingKey, bodyLength: bytes.length, returned: null }, true);
-      this.afterWrite();
+  publishConfirmed(exchange: string, routingKey: string, body: Body, properties?: BasicProperties, o: PublishOptions = {}): Promise<void> {
+    if (this.confirms === null && this.selecting === null) void this.confirmSelect().catch(() => undefined);
+    const item: QueuedPublish = { exchange, routingKey, body: toBuffer(body), properties, mandatory: o.mandatory ?? false, resolve: noop, reject: noop };
+    const promise = new Promise<void>((resolve, reject) => {
+      item.resolve = resolve;
+      item.reject = reject;
     });
+    // Fast path: confirm mode is on, nobody is queued ahead, and a place is free.
+    if (this.confirms !== null && this.publishQueue.length === 0 && this.confirms.acquire() === null) {
+      this.writeConfirmed(this.confirms, item);
+    } else {
+      this.publishQueue.push(item);
+      void this.pumpPublishes();
+    }
+    return promise;
   }
 
-  /** Resolve once every publish so far is confirmed; reject (NackError) if any was nacked. */
-  waitForConfirms(): Promise<void> {
-    if (this.confirms === null) return Promise.reject(new UsageError('waitForConfirms needs confirmSelect() first'));
+  /** Write queued confirmed publishes in order as confirm mode and in-flight places allow. */
+  private async pumpPublishes(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.publishQueue.length > 0) {
+        try {
+          if (this.confirms === null) await this.confirmSelect();
+          const confirms = this.confirms as ConfirmTracker | null;
+          if (confirms === null) throw new UsageError('confirm.select did not take effect');
+          const wait = confirms.acquire();
+          if (wait) await wait;
+          this.writeConfirmed(confirms, this.publishQueue.shift()!);
+        } catch (e) {
+          // Confirm mode failed or the channel closed: nothing queued can be sent.
+          for (const item of this.publishQueue.splice(0)) item.reject(e as Error);
+        }
+      }
+    } finally {
+      this.pumping = false;
+      for (const w of this.queueDrained.splice(0)) w();
+    }
+  }
+
+  /** Write one confirmed publish holding a place reserved from `confirms`. */
+  private writeConfirmed(confirms: ConfirmTracker, item: QueuedPublish): void {
+    try {
+      this.assertOpen();
+      this.writeMessage(item.exchange, item.routingKey, item.body, item.properties, item.mandatory);
+    } catch (e) {
+      confirms.release();
+      item.reject(e as Error);
+      return;
+    }
+    confirms.register({
+      resolve: item.resolve, reject: item.reject, mandatory: item.mandatory,
+      exchange: item.exchange, routingKey: item.routingKey, bodyLength: item.body.length, returned: null,
+    }, true);
+    this.afterWrite();
+  }
+
+  /**
+   * Resolve once every publish so far (including confirmed publishes still queued for a place)
+   * is confirmed; reject with NackError if any was nacked.
+   */
+  async waitForConfirms(): Promise<void> {
+    if (this.publishQueue.length > 0) await new Promise<void>((resolve) => this.queueDrained.push(resolve));
+    if (this.confirms === null && this.selecting !== null) await this.selecting;
+    if (this.confirms === null) throw new UsageError('waitForConfirms needs confirmSelect() first');
     return this.confirms.waitForConfirms();
   }
 
   // ---- tx and flow -----------------------------------------------------------------------
 
-  /** tx.select. */
-  async txSelect(o: CallOptions = {}): Promise<void> { await this.call('tx.select', {}, o); }
+  /** tx.select: publishes and acknowledgements take effect on commit. */
+  async txSelect(o: CallOptions = {}): Promise<void> {
+    await this.call('tx.select', {}, o, { onSent: () => { this.txSettled ??= []; } });
+  }
+
   /** tx.commit. */
-  async txCommit(o: CallOptions = {}): Promise<void> { await this.call('tx.commit', {}, o); }
-  /** tx.rollback. */
-  async txRollback(o: CallOptions = {}): Promise<void> { await this.call('tx.rollback', {}, o); }
+  async txCommit(o: CallOptions = {}): Promise<void> {
+    await this.call('tx.commit', {}, o, { onReply: () => { if (this.txSettled) this.txSettled.length = 0; } });
+  }
+
+  /** tx.rollback: discards publishes, and acks/nacks/rejects become outstanding again. */
+  async txRollback(o: CallOptions = {}): Promise<void> {
+    await this.call('tx.rollback', {}, o, {
+      onReply: () => {
+        for (const t of this.txSettled ?? []) this.unacked.add(t);
+        if (this.txSettled) this.txSettled.length = 0;
+      },
+    });
+  }
 
   /**
    * channel.flow. Only `true` is sent: RabbitMQ answers `active: false` with 540 NOT_IMPLEMENTED,

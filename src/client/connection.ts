@@ -230,7 +230,8 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
 
   private onSocketGone(err: Error | null): void {
     if (this.state === 'closed') return;
-    if (this.state === 'closing' && err === null) return this.teardown(this.closeError!);
+    // Closing by our own close(): RabbitMQ may reset the socket right after close-ok; that is the end we asked for.
+    if (this.state === 'closing') return this.teardown(this.closeError!);
     const hs = this.handshake;
     const text = err ? `socket error: ${err.message}` : this.parser.midFrame ? 'socket closed in the middle of a frame' : 'socket closed by peer';
     const reason: CloseReason = { replyCode: 0, replyText: text, classId: 0, methodId: 0, by: 'socket' };

@@ -138,7 +138,8 @@ export class Handshake {
   closeError(args: Method<'connection.close'>['args']): ConnectionClosedError {
     const reason = { ...args, by: 'server' as const };
     if (args.replyCode === ReplyCode.ACCESS_REFUSED && this.step === 'secure-or-tune') {
-      return new AuthenticationError(reason, `authentication failed for user '${this.options.username}' (mechanism ${this.mechanism}): ${args.replyText}`);
+      const who = this.mechanism === 'EXTERNAL' ? 'with the TLS client certificate (EXTERNAL)' : `for user '${this.options.username}' (${this.mechanism})`;
+      return new AuthenticationError(reason, `authentication failed ${who}: ${args.replyText}`);
     }
     return new ConnectionClosedError(reason);
   }

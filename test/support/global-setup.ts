@@ -42,7 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const found = await findBroker();
   const info = withEnvOverrides(found.info);
   project.provide('broker', info);
-  const tls = info.tlsUrl === null ? 'no TLS' : `TLS ${info.tlsUrl}`;
+  const tls = info.tlsUrl === null ? 'no TLS' : `TLS ${redact(info.tlsUrl)}`;
   const node = info.nodeName === null ? 'no rabbitmqctl node' : `node ${info.nodeName}`;
   console.log(`[broker] ${info.source}: ${redact(info.url)}, ${tls}, ${node}${info.managed ? ', managed' : ''}`);
   return found.teardown;
