@@ -106,6 +106,11 @@ export class ChannelCore extends EventEmitter implements Acker {
     this.assembler = new ContentAssembler(host.maxMessageSize);
   }
 
+  /** Why the channel closed (null while it is open). */
+  get closeReason(): ClosedError | null {
+    return this.closeError;
+  }
+
   /** True until the channel starts closing. */
   get isOpen(): boolean {
     return this.state === 'open';
@@ -326,11 +331,12 @@ export class ChannelCore extends EventEmitter implements Acker {
   }
 
   /** A sent call timed out or was aborted: close the channel so its late reply cannot match. */
-  private onStuck(call: SyncCall, err: Error): void {
-    if (this.state !== 'open' && this.state !== 'opening') return;
+  private onStuck(call: SyncCall, err: Error): boolean {
+    if (this.state !== 'open' && this.state !== 'opening') return false;
     const closeErr = this.makeCloseError({ replyCode: 200, replyText: `closed because ${call.operation} did not complete: ${err.message}`, classId: 0, methodId: 0 }, 'client');
     this.closing = this.startClose(closeErr, 200, 'request timed out');
     this.emitSafe('error', closeErr);
+    return false;
   }
 
   /** Reject everything pending and end every consumer with `err`. */

@@ -244,8 +244,16 @@ export class Channel extends ChannelCore {
    */
   basicPublish(exchange: string, routingKey: string, body: Body, properties?: BasicProperties, o: PublishOptions = {}): boolean {
     this.assertOpen();
-    this.writeMessage(exchange, routingKey, toBuffer(body), properties, o.mandatory ?? false);
-    this.confirms?.register(null, false);
+    const bytes = toBuffer(body);
+    const mandatory = o.mandatory ?? false;
+    this.writeMessage(exchange, routingKey, bytes, properties, mandatory);
+    if (this.confirms !== null) {
+      // Nobody awaits a plain publish, but a mandatory one must still be there for its
+      // basic.return to match, or the return would be charged to a later confirmed publish.
+      this.confirms.register(mandatory ? {
+        resolve: noop, reject: noop, mandatory, exchange, routingKey, bodyLength: bytes.length, returned: null,
+      } : null, false);
+    }
     return this.afterWrite();
   }
 
@@ -274,7 +282,7 @@ export class Channel extends ChannelCore {
     this.needsDrain = true;
     return new Promise((resolve, reject) => {
       const onDrain = () => { this.off('close', onClose); resolve(); };
-      const onClose = (err?: Error) => { this.off('drain', onDrain); reject(err ?? new UsageError('channel closed')); };
+      const onClose = (err?: Error) => { this.off('drain', onDrain); reject(err ?? this.closeReason ?? new UsageError('channel closed')); };
       this.once('drain', onDrain);
       this.once('close', onClose);
     });
@@ -306,7 +314,7 @@ export class Channel extends ChannelCore {
       item.reject = reject;
     });
     // Fast path: confirm mode is on, nobody is queued ahead, and a place is free.
-    if (this.confirms !== null && this.publishQueue.length === 0 && this.confirms.acquire() === null) {
+    if (this.confirms !== null && this.publishQueue.length === 0 && this.confirms.tryAcquire()) {
       this.writeConfirmed(this.confirms, item);
     } else {
       this.publishQueue.push(item);

@@ -43,6 +43,8 @@ export class ConfirmTracker {
   private slotWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private reserved = 0;
   private failed: Error | null = null;
+  /** Nacks since the last waitForConfirms call (AMQP clients report "any nack since last asked"). */
+  private nacksSinceWait = 0;
 
   /** @param maxInFlight bound on confirmed publishes awaiting their ack. */
   constructor(readonly maxInFlight: number) {}
@@ -62,6 +64,13 @@ export class ConfirmTracker {
     const seq = this.nextSeq++;
     this.pending.set(seq, entry);
     return seq;
+  }
+
+  /** Reserve a place if one is free right now, without queueing; false otherwise. */
+  tryAcquire(): boolean {
+    if (this.failed || this.slotWaiters.length > 0 || this.pending.size + this.reserved >= this.maxInFlight) return false;
+    this.reserved++;
+    return true;
   }
 
   /**
@@ -119,7 +128,17 @@ export class ConfirmTracker {
   }
 
   private settleOne(seq: number, entry: PendingConfirm | null, ack: boolean): void {
-    if (!ack) for (const w of this.waiters) if (seq <= w.upTo) w.nacked++;
+    if (!ack) {
+      // Reported to the waits that cover it; otherwise kept for the next waitForConfirms call.
+      let told = false;
+      for (const w of this.waiters) {
+        if (seq <= w.upTo) {
+          w.nacked++;
+          told = true;
+        }
+      }
+      if (!told) this.nacksSinceWait++;
+    }
     if (entry === null) return;
     if (!ack) entry.reject(new NackError(seq));
     else if (entry.returned) {
@@ -143,8 +162,11 @@ export class ConfirmTracker {
   waitForConfirms(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     const upTo = this.nextSeq - 1;
-    if (this.lowestPending() > upTo) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ upTo, nacked: 0, resolve, reject }));
+    // Nacks that arrived since the previous call count too: a plain publish has no other way to fail.
+    const earlier = this.nacksSinceWait;
+    this.nacksSinceWait = 0;
+    if (this.lowestPending() > upTo) return earlier > 0 ? Promise.reject(new NackError(upTo)) : Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ upTo, nacked: earlier, resolve, reject }));
   }
 
   private lowestPending(): number {

@@ -21,6 +21,8 @@ import { Handshake, type HandshakeResult } from './handshake.js';
 import { Heartbeat, now, type HeartbeatHost } from './heartbeat.js';
 import type { ResolvedConnectionOptions } from './options.js';
 import { redactUrl } from './url.js';
+import { createRpcClient, type RpcClient, type RpcClientOptions } from './rpc-client.js';
+import { createRpcServer, type RpcHandler, type RpcServer, type RpcServerOptions } from './rpc-server.js';
 import { SyncCalls } from './sync-calls.js';
 import type { Tuned } from './tune.js';
 
@@ -40,6 +42,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   tuned: Tuned = { channelMax: 0, frameMax: 0, heartbeat: 0 };
   /** True while the broker has blocked publishing (connection.blocked). */
   blocked = false;
+  private isTuned = false;
   /** @internal */ lastRead = now();
   /** @internal */ lastWrite = now();
 
@@ -48,6 +51,8 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   private readonly channels = new Map<number, Channel>();
   private nextChannelId = 1;
   private flushQueued = false;
+  /** A socket write is pending (write() returned false): the next flush waits for 'drain'. */
+  private socketBusy = false;
   private heartbeat: Heartbeat | null = null;
   private handshake: Handshake | null;
   private handshakeDone: { resolve: (r: HandshakeResult) => void; reject: (e: Error) => void } | null = null;
@@ -63,7 +68,9 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
     super();
     this.writer = new Writer(64 * 1024, 0);
     this.handshake = new Handshake(options, { send: (n, a) => this.send0(n, a), onTuned: (t) => this.onTuned(t) });
-    this.calls0 = new SyncCalls({ onStuck: () => undefined });
+    // update-secret-ok carries nothing to tell replies apart, but they come in order: after a
+    // timeout the stale reply is skipped and the next call goes out.
+    this.calls0 = new SyncCalls({ onStuck: () => true });
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
@@ -96,7 +103,12 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   /** @internal */ get maxMessageSize(): number { return this.options.maxMessageSize; }
   /** @internal */ get maxConfirmsInFlight(): number { return this.options.maxConfirmsInFlight; }
 
-  /** @internal Flush at the end of this tick: every frame written until then goes in one socket write. */
+  /**
+   * @internal Flush at the end of this tick: every frame written until then goes out in one
+   * socket write. While the socket still holds an earlier write, output gathers in the writer
+   * and goes out in one piece on 'drain': at most one write is ever pending in Node, and the
+   * bytes waiting are the writer's alone (easy to count for backpressure).
+   */
   scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
@@ -105,14 +117,21 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
 
   private readonly flush = (): void => {
     this.flushQueued = false;
-    if (this.writer.pos === 0 || this.socket.destroyed) return;
+    if (this.writer.pos === 0 || this.socketBusy || this.socket.destroyed) return;
     this.lastWrite = now();
-    const drained = this.socket.write(this.writer.flush());
-    // A write the socket took whole fires no 'drain': tell waiting channels now.
-    if (drained) this.onDrain();
+    const out = this.writer.flush();
+    if (this.socket.write(out)) this.notifyDrain();
+    else this.socketBusy = true;
   };
 
   private onDrain(): void {
+    this.socketBusy = false;
+    if (this.writer.pos > 0) this.flush();
+    this.notifyDrain();
+  }
+
+  /** Tell channels waiting on backpressure that output is below the high-water mark again. */
+  private notifyDrain(): void {
     if (this.writeBlocked) return;
     for (const ch of this.channels.values()) ch.onDrain();
   }
@@ -125,9 +144,14 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   connectionError(err: FrameError | AMQPError): void {
     if (this.state === 'closed') return;
     const code = err instanceof FrameError ? err.replyCode : ReplyCode.INTERNAL_ERROR;
+    // A server that refused our protocol version, or one we share no SASL mechanism with, gets
+    // no connection.close: there is no AMQP session to close.
+    const speak = !(err instanceof ProtocolVersionError) && (err instanceof FrameError || this.state !== 'handshake');
     try {
-      encodeMethod(this.writer, 0, 'connection.close', { replyCode: code, replyText: err.message.slice(0, 255), classId: 0, methodId: 0 });
-      this.flush();
+      if (speak) {
+        encodeMethod(this.writer, 0, 'connection.close', { replyCode: code, replyText: err.message.slice(0, 255), classId: 0, methodId: 0 });
+        this.flush();
+      }
     } catch {
       // nothing more to say to a peer we cannot write to
     }
@@ -185,7 +209,6 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
         return this.onUnblocked();
       default:
         if (this.calls0.reply(((m.classId << 16) | m.methodId) >>> 0, m)) return;
-        if (m.name === 'connection.update-secret-ok') return; // late reply after a timeout
         throw new FrameError(ReplyCode.UNEXPECTED_FRAME, `${m.name} on channel 0 answers no request`);
     }
   }
@@ -235,7 +258,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
     const hs = this.handshake;
     const text = err ? `socket error: ${err.message}` : this.parser.midFrame ? 'socket closed in the middle of a frame' : 'socket closed by peer';
     const reason: CloseReason = { replyCode: 0, replyText: text, classId: 0, methodId: 0, by: 'socket' };
-    const gone = hs?.sentCredentials && this.tuned.frameMax === 0
+    const gone = hs?.sentCredentials && !this.isTuned
       ? new AuthenticationError(reason, `connection closed during authentication of user '${this.options.username}' (bad credentials, or a vhost or mechanism the broker refused): ${text}`, { cause: err })
       : new ConnectionClosedError(reason, undefined, { cause: err ?? undefined });
     this.teardown(gone);
@@ -260,6 +283,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
 
   private onTuned(t: Tuned): void {
     this.tuned = t;
+    this.isTuned = true;
     // frame_max 0 (no limit) still gets a cap on what we accept before allocating.
     this.parser.maxFrameSize = t.frameMax === 0 ? DEFAULT_INBOUND_FRAME_CAP : t.frameMax;
     this.writer.frameMax = t.frameMax;
@@ -284,6 +308,19 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
       if (this.channels.get(ch.id) === ch && this.state === 'open') await ch.close().catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * Serve RPC requests from `queue` on a channel of its own: declare the queue, basic.qos
+   * `prefetch` (default 1), answer each request to its reply_to with its correlation_id, then ack.
+   */
+  rpcServer(queue: string, handler: RpcHandler, options: RpcServerOptions = {}): Promise<RpcServer> {
+    return createRpcServer(this, queue, handler, options);
+  }
+
+  /** An RPC client on a channel of its own: direct reply-to unless `replyQueue: 'exclusive'`. */
+  rpcClient(options: RpcClientOptions = {}): Promise<RpcClient> {
+    return createRpcClient(this, options);
   }
 
   /** Lowest free id from a rotating start; ids of channels still closing are not free. */

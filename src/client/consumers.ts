@@ -26,7 +26,8 @@ export interface Consumer {
 export class ConsumerIterator implements AsyncIterableIterator<Message> {
   private readonly buffer: Message[] = [];
   private head = 0;
-  private waiting: { resolve: (r: IteratorResult<Message>) => void; reject: (e: Error) => void } | null = null;
+  /** next() calls waiting for a delivery, oldest first. */
+  private readonly waiting: Array<{ resolve: (r: IteratorResult<Message>) => void; reject: (e: Error) => void }> = [];
   private done = false;
   private error: Error | null = null;
   private stopping: Promise<void> | null = null;
@@ -62,11 +63,9 @@ export class ConsumerIterator implements AsyncIterableIterator<Message> {
       this.buffer.push(msg); // requeued by `stop`
       return;
     }
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w.resolve({ value: msg, done: false });
-    } else this.buffer.push(msg);
+    const w = this.waiting.shift();
+    if (w) w.resolve({ value: msg, done: false });
+    else this.buffer.push(msg);
   }
 
   /** No more deliveries; an error makes the loop throw it once the buffer is drained. */
@@ -75,9 +74,8 @@ export class ConsumerIterator implements AsyncIterableIterator<Message> {
     if (err && !this.error) this.error = err;
     this.done = true;
     this.signal?.removeEventListener('abort', this.onAbort);
-    if (this.waiting && this.head >= this.buffer.length) {
-      const w = this.waiting;
-      this.waiting = null;
+    // Buffered messages are handed out first; waiting callers exist only when the buffer is empty.
+    for (const w of this.waiting.splice(0)) {
       if (this.error) w.reject(this.error);
       else w.resolve({ value: undefined, done: true });
     }
@@ -97,7 +95,7 @@ export class ConsumerIterator implements AsyncIterableIterator<Message> {
     if (this.error) throw this.error;
     if (this.done) return { value: undefined, done: true };
     return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
+      this.waiting.push({ resolve, reject });
     });
   }
 

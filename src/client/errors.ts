@@ -20,6 +20,8 @@ export interface CloseReason {
 }
 
 function describe(r: CloseReason): string {
+  // No close method was exchanged (socket loss, heartbeat): the text says it all.
+  if (r.replyCode === 0) return r.replyText;
   const text = r.replyText || replyCodeName(r.replyCode);
   // RabbitMQ's reply text already begins with the code's name ("NOT_FOUND - no queue ...").
   const body = text.startsWith(replyCodeName(r.replyCode)) ? `${r.replyCode} ${text}` : `${r.replyCode} ${replyCodeName(r.replyCode)} - ${text}`;

@@ -80,7 +80,7 @@ export class RpcClient {
     this.channel = channel;
     this.replyTo = replyTo;
     channel.on('return', (r: ReturnedMessage) => this.onReturn(r));
-    channel.on('close', (err?: Error) => this.failAll(err ?? this.closedByClient()));
+    channel.on('close', (err?: Error) => this.failAll(err ?? this.closedError ?? this.closed('the RPC client\'s channel was closed')));
     // The close event carries the error to every pending call; nothing else to report.
     channel.on('error', () => undefined);
   }
@@ -165,14 +165,14 @@ export class RpcClient {
     for (const id of [...this.pending.keys()]) this.take(id)?.reject(err);
   }
 
-  private closedByClient(): ChannelClosedError {
-    return new ChannelClosedError({ replyCode: 200, replyText: 'RPC client closed', classId: 0, methodId: 0, by: 'client' });
+  private closed(replyText: string): ChannelClosedError {
+    return new ChannelClosedError({ replyCode: 200, replyText, classId: 0, methodId: 0, by: 'client' });
   }
 
   /** Close the client: every pending call rejects with ChannelClosedError, then the channel closes. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.failAll(this.closedByClient());
+      this.failAll(this.closed('RPC client closed'));
       await this.channel.close();
     })();
     return this.closing;

@@ -34,8 +34,12 @@ export interface SyncCall {
 
 /** The channel side of the queue. */
 export interface SyncCallsHost {
-  /** A sent call timed out or was aborted: its reply may still come, so the channel must close. */
-  onStuck(call: SyncCall, err: Error): void;
+  /**
+   * A sent call timed out or was aborted and its reply may still come. Return true to go on with
+   * the next call (the stale reply is then recognised and dropped); false when the owner closes
+   * instead (a channel: its replies are not all distinguishable).
+   */
+  onStuck(call: SyncCall, err: Error): boolean;
 }
 
 /** The FIFO of synchronous calls of one channel. */
@@ -43,6 +47,8 @@ export class SyncCalls {
   private readonly queue: SyncCall[] = [];
   private inFlight: SyncCall | null = null;
   private failed: Error | null = null;
+  /** Reply keys of abandoned calls whose replies are still due, oldest first. */
+  private readonly stale: Array<readonly number[]> = [];
 
   constructor(private readonly host: SyncCallsHost) {}
 
@@ -60,8 +66,18 @@ export class SyncCalls {
       call.onAbort = () => this.abort(call, signal.reason as Error);
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
+    // The timeout covers the wait in the queue too.
+    if (call.timeoutMs > 0) {
+      call.timer = setTimeout(() => this.timedOut(call), call.timeoutMs);
+    }
     this.queue.push(call);
     if (this.inFlight === null) this.sendNext();
+  }
+
+  private timedOut(call: SyncCall): void {
+    const err = new TimeoutError(call.operation, call.timeoutMs);
+    if (call === this.inFlight) return this.stuck(call, err);
+    this.drop(call, err);
   }
 
   private sendNext(): void {
@@ -75,14 +91,15 @@ export class SyncCalls {
         continue;
       }
       this.inFlight = call;
-      if (call.timeoutMs > 0) {
-        call.timer = setTimeout(() => this.stuck(call, new TimeoutError(call.operation, call.timeoutMs)), call.timeoutMs);
-      }
     }
   }
 
   /** A method arrived; if it answers the call in flight, complete that call and return true. */
   reply(key: number, value: unknown): boolean {
+    if (this.stale.length > 0 && this.stale[0]!.includes(key)) {
+      this.stale.shift();
+      return true;
+    }
     const call = this.inFlight;
     if (call === null || !call.replies.includes(key)) return false;
     this.inFlight = null;
@@ -104,6 +121,11 @@ export class SyncCalls {
 
   private abort(call: SyncCall, err: Error): void {
     if (call === this.inFlight) return this.stuck(call, err);
+    this.drop(call, err);
+  }
+
+  /** Take a call that was never sent out of the queue. */
+  private drop(call: SyncCall, err: Error): void {
     const i = this.queue.indexOf(call);
     if (i < 0) return;
     this.queue.splice(i, 1);
@@ -115,7 +137,11 @@ export class SyncCalls {
     if (call !== this.inFlight) return;
     this.finish(call);
     call.reject(err);
-    this.host.onStuck(call, err);
+    if (this.host.onStuck(call, err)) {
+      this.stale.push(call.replies);
+      this.inFlight = null;
+      this.sendNext();
+    }
   }
 
   private finish(call: SyncCall): void {

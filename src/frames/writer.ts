@@ -7,8 +7,12 @@ import { FRAME_END, FRAME_HEADER_SIZE } from './constants.js';
 import { EncodeError } from './errors.js';
 
 const MAX_U32 = 0xffffffff;
-/** Up to this many UTF-16 units, a JS copy loop beats a native Buffer#write call. */
-const ASCII_LOOP_MAX = 24;
+/** Flushes up to this size are copied out so the buffer can be reused. */
+const COPY_OUT_MAX = 16 * 1024;
+/** After handing over a buffer up to this size, the next one starts at the same size. */
+const KEEP_SIZE_UP_TO = 1024 * 1024;
+/** A buffer grown past this is dropped after a flush. */
+const SHRINK_ABOVE = 4 * 1024 * 1024;
 const MAX_I64 = (1n << 63n) - 1n;
 const MIN_I64 = -(1n << 63n);
 const MAX_U64 = (1n << 64n) - 1n;
@@ -23,8 +27,7 @@ function checkWellFormed(s: string, what: string): void {
 /**
  * Writes AMQP primitives into a reused buffer that doubles when full.
  *
- * `flush()` gives the written bytes away (the socket keeps a reference to them until the write
- * completes), so the next write starts in a fresh buffer rather than overwriting those bytes.
+ * `flush()` hands the written bytes to the socket without ever writing over them afterwards.
  */
 export class Writer {
   /** The current buffer; valid bytes are `[0, pos)`. */
@@ -54,12 +57,26 @@ export class Writer {
     this.buf = next;
   }
 
-  /** Hand out everything written so far and start over in a new buffer. Empty when nothing was written. */
+  /**
+   * Hand out everything written so far and start over. The socket may hold the returned bytes
+   * until its write completes, so they are never written into again: a small output is copied
+   * out and the buffer kept; a large one is handed over whole and the writer goes on in a new
+   * buffer of the same size (up to 1 MiB), so a steady stream of large writes does not regrow
+   * one from scratch each time. Handing over every buffer would let a stalled socket pin a whole
+   * buffer per tiny write.
+   */
   flush(): Buffer {
-    const out = this.buf.subarray(0, this.pos);
-    // The socket may hold `out` until its write completes: never write into it again.
-    this.buf = Buffer.allocUnsafe(Math.max(this.initialSize, Math.min(this.buf.length, 1 << 20)));
+    const n = this.pos;
     this.pos = 0;
+    if (n <= COPY_OUT_MAX && n <= this.buf.length >>> 2) {
+      const out = Buffer.allocUnsafe(n);
+      this.buf.copy(out, 0, 0, n);
+      // A buffer grown for one huge message is not kept for small ones.
+      if (this.buf.length > SHRINK_ABOVE) this.buf = Buffer.allocUnsafe(this.initialSize);
+      return out;
+    }
+    const out = this.buf.subarray(0, n);
+    this.buf = Buffer.allocUnsafe(Math.max(this.initialSize, Math.min(this.buf.length, KEEP_SIZE_UP_TO)));
     return out;
   }
 
@@ -189,22 +206,14 @@ export class Writer {
    */
   private asciiInto(s: string, prefix: 1 | 4): boolean {
     const n = s.length;
-    if (n > ASCII_LOOP_MAX) {
-      // One native write beats the loop for longer strings; it writes n bytes only when all are ASCII.
-      this.ensure(prefix + 3 * n);
-      if (this.buf.write(s, this.pos + prefix, 'utf8') !== n) return false;
-    } else {
-      this.ensure(prefix + n);
-      const buf = this.buf;
-      const at = this.pos + prefix;
-      for (let i = 0; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 0x7f) return false;
-        buf[at + i] = c;
-      }
-    }
+    this.ensure(prefix + n);
     const buf = this.buf;
     const at = this.pos + prefix;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return false;
+      buf[at + i] = c;
+    }
     if (prefix === 1) buf[this.pos] = n;
     else buf.writeUInt32BE(n, this.pos);
     this.pos = at + n;

@@ -1,0 +1,294 @@
+/**
+ * R12 (everything settles) and R15 (one connection.close for many close() calls) against the real
+ * broker. Requests are held on the way with the fault proxy, so each operation is really pending
+ * when the connection or channel ends; every one of them must reject within 1 s, and close()
+ * must finish within closeTimeout even when close-ok never arrives.
+ */
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ChannelClosedError, ConnectionClosedError, type Channel, type Connection, type ConsumerIterator,
+} from '../../src/index.js';
+import { expectNoLeakedHandles } from '../support/guards.js';
+import { closeConnections } from '../support/rabbitmqctl.js';
+import type { FaultProxy } from '../support/fault-proxy.js';
+import {
+  connectNamed, connectProxied, lateOrWrong, recordMethods, settleAll, slowest, sleep, uniqueName, until, watch, within,
+  type Watched,
+} from './reliability-support.js';
+
+const CLOSE_TIMEOUT = 1000;
+const SETTLE_LIMIT = 1000;
+
+/** Channels with one operation of each kind ready to be left pending. */
+interface Stage {
+  queue: string;
+  rpc: Channel;
+  get: Channel;
+  confirm: Channel;
+  iterator: ConsumerIterator;
+}
+
+async function stage(conn: Connection): Promise<Stage> {
+  const admin = await conn.channel();
+  const queue = uniqueName('settle');
+  await admin.queueDeclare(queue, { exclusive: true });
+  const [rpc, get, confirm, consume] = await Promise.all([conn.channel(), conn.channel(), conn.channel(), conn.channel()]);
+  await confirm.confirmSelect();
+  const iterator = consume.consume(queue);
+  await until('basic.consume-ok', () => iterator.tag !== '');
+  return { queue, rpc, get, confirm, iterator };
+}
+
+/** Starts one operation of each kind; none can complete while the broker sees nothing of them. */
+function leavePending(conn: Connection, s: Stage): Watched[] {
+  const sink = uniqueName('nowhere');
+  return [
+    watch('queue.declare (in flight)', s.rpc.queueDeclare(uniqueName('q'), { exclusive: true })),
+    watch('queue.declare (queued behind it)', s.rpc.queueDeclare(uniqueName('q'), { exclusive: true })),
+    watch('basic.get', s.get.basicGet(s.queue)),
+    watch('publishConfirmed 1', s.confirm.publishConfirmed('', sink, 'one')),
+    watch('publishConfirmed 2', s.confirm.publishConfirmed('', sink, 'two')),
+    watch('publishConfirmed 3 (mandatory)', s.confirm.publishConfirmed('', sink, 'three', {}, { mandatory: true })),
+    watch('waitForConfirms', s.confirm.waitForConfirms()),
+    watch('consumer iterator next()', s.iterator.next()),
+    watch('channel.open', conn.channel()),
+  ];
+}
+
+async function expectStillPending(watched: readonly Watched[]): Promise<void> {
+  await sleep(150);
+  expect(watched.filter((w) => w.outcome !== 'pending').map((w) => `${w.label}: ${w.outcome}`)).toEqual([]);
+}
+
+let proxy: FaultProxy | undefined;
+let conn: Connection | undefined;
+
+afterEach(async () => {
+  await conn?.close().catch(() => undefined);
+  await proxy?.close();
+  conn = undefined;
+  proxy = undefined;
+});
+
+describe('R12: every pending operation settles', () => {
+  it('client close(): all pending reject at once; close() ends within closeTimeout though the broker never hears it', async () => {
+    const name = uniqueName('r12-client-close');
+    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
+    const link = proxy.connections[0]!;
+    const s = await stage(conn);
+    link.pause();
+    const pending = leavePending(conn, s);
+    await expectStillPending(pending);
+
+    const t0 = performance.now();
+    const closing = watch('close()', conn.close());
+    await settleAll([...pending, closing], CLOSE_TIMEOUT + 2000);
+
+    expect(lateOrWrong(pending, t0, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
+    expect(closing.outcome).toBe('resolved');
+    expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 250);
+    console.log(`[R12 client close] slowest pending ${slowest(pending, t0).toFixed(1)} ms, close() ${(closing.settledAt! - t0).toFixed(0)} ms (closeTimeout ${CLOSE_TIMEOUT})`);
+    await proxy.close();
+    await expectNoLeakedHandles();
+  });
+
+  it('client close() with close-ok held back (downstream paused): close() ends within closeTimeout', async () => {
+    const name = uniqueName('r12-closeok-held');
+    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
+    const link = proxy.connections[0]!;
+    const s = await stage(conn);
+    link.pauseDownstream();
+    const pending = leavePending(conn, s);
+    await expectStillPending(pending);
+
+    const t0 = performance.now();
+    const closing = watch('close()', conn.close());
+    await settleAll([...pending, closing], CLOSE_TIMEOUT + 2000);
+
+    expect(lateOrWrong(pending, t0, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
+    expect(closing.outcome).toBe('resolved');
+    expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 250);
+    expect(closing.settledAt! - t0).toBeGreaterThanOrEqual(CLOSE_TIMEOUT - 50);
+    await proxy.close();
+    await expectNoLeakedHandles();
+  });
+
+  it('channel close() with close-ok held back: resolves within closeTimeout, its pending calls reject', async () => {
+    const name = uniqueName('r12-ch-closeok-held');
+    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
+    const link = proxy.connections[0]!;
+    const ch = await conn.channel();
+    link.pauseDownstream();
+    const declare = watch('queue.declare', ch.queueDeclare(uniqueName('q'), { exclusive: true }));
+    await sleep(100);
+    const t0 = performance.now();
+    const closing = watch('channel close()', ch.close());
+    await settleAll([declare, closing], CLOSE_TIMEOUT + 2000);
+
+    expect(lateOrWrong([declare], t0, SETTLE_LIMIT, ChannelClosedError)).toEqual([]);
+    expect(closing.outcome).toBe('resolved');
+    expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 250);
+  });
+
+  it('server close 320 (rabbitmqctl close_connection): all pending reject', async () => {
+    const name = uniqueName('r12-server-320');
+    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
+    const link = proxy.connections[0]!;
+    const closeEvent = new Promise<unknown>((done) => conn!.once('close', done));
+    const s = await stage(conn);
+    link.pause();
+    const pending = leavePending(conn, s);
+    await expectStillPending(pending);
+
+    expect(await closeConnections(name, 'R12 forced close')).toBe(1);
+    const t0 = performance.now(); // close_connection returns once the broker has sent connection.close
+    await settleAll(pending, SETTLE_LIMIT + 2000);
+
+    expect(lateOrWrong(pending, t0, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
+    const err = (await closeEvent) as ConnectionClosedError;
+    expect(err).toBeInstanceOf(ConnectionClosedError);
+    expect(err.replyCode).toBe(320);
+    expect(err.by).toBe('server');
+    expect(pending.every((w) => (w.error as ConnectionClosedError).replyCode === 320)).toBe(true);
+    await proxy.close();
+    await expectNoLeakedHandles();
+  });
+
+  it('socket reset (proxy drop): all pending reject', async () => {
+    const name = uniqueName('r12-reset');
+    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
+    const link = proxy.connections[0]!;
+    const s = await stage(conn);
+    link.pause();
+    const pending = leavePending(conn, s);
+    await expectStillPending(pending);
+
+    const t0 = performance.now();
+    link.drop();
+    await settleAll(pending, SETTLE_LIMIT + 2000);
+
+    expect(lateOrWrong(pending, t0, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
+    expect((pending[0]!.error as ConnectionClosedError).by).toBe('socket');
+    console.log(`[R12 reset] slowest pending ${slowest(pending, t0).toFixed(1)} ms`);
+    await proxy.close();
+    await expectNoLeakedHandles();
+  });
+
+  it('heartbeat timeout (heartbeat 1, proxy silent both ways): detected by 3 s, all pending reject', async () => {
+    const name = uniqueName('r12-heartbeat');
+    ({ proxy, conn } = await connectProxied(name, { heartbeat: 1, closeTimeout: CLOSE_TIMEOUT }));
+    expect(conn.tuned.heartbeat).toBe(1);
+    const link = proxy.connections[0]!;
+    const closeEvent = watch('close event', new Promise((done) => conn!.once('close', done)));
+    const s = await stage(conn);
+    link.pause();
+    link.pauseDownstream();
+    const silentFrom = performance.now();
+    const pending = leavePending(conn, s);
+
+    await settleAll([...pending, closeEvent], 5000);
+    const detectedAfter = closeEvent.settledAt! - silentFrom;
+    console.log(`[R12 heartbeat] detected ${detectedAfter.toFixed(0)} ms after silence; slowest pending ${slowest(pending, silentFrom).toFixed(0)} ms`);
+    expect(closeEvent.outcome).toBe('resolved');
+    expect(detectedAfter).toBeLessThanOrEqual(3000 + 100);
+    // The deadline is two intervals after the last read, which was at or before `silentFrom`.
+    expect(lateOrWrong(pending, silentFrom + 2000, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
+    await proxy.close();
+    await expectNoLeakedHandles();
+  });
+
+  for (const fault of ['404 NOT_FOUND', '406 PRECONDITION_FAILED'] as const) {
+    it(`channel error ${fault}: every pending operation of that channel rejects, the connection lives on`, async () => {
+      conn = await connectNamed(uniqueName('r12-channel-error'));
+      const admin = await conn.channel();
+      const queue = uniqueName('settle');
+      const existing = uniqueName('existing');
+      await admin.queueDeclare(queue, { exclusive: true });
+      await admin.queueDeclare(existing, { exclusive: true, arguments: { 'x-max-length': 10 } });
+      const ch = await conn.channel();
+      await ch.confirmSelect();
+      const iterator = ch.consume(queue);
+      await until('basic.consume-ok', () => iterator.tag !== '');
+      const closeEvent = new Promise<unknown>((done) => ch.once('close', done));
+      const sink = uniqueName('nowhere');
+
+      const t0 = performance.now();
+      const failing = fault.startsWith('404')
+        ? ch.queueDeclare(uniqueName('missing'), { passive: true })
+        : ch.queueDeclare(existing, { exclusive: true, arguments: { 'x-max-length': 20 } });
+      const pending = [
+        watch('the failing queue.declare', failing),
+        watch('queue.declare (queued)', ch.queueDeclare(uniqueName('q'), { exclusive: true })),
+        watch('basic.get (queued)', ch.basicGet(queue)),
+        watch('publishConfirmed 1', ch.publishConfirmed('', sink, 'one')),
+        watch('publishConfirmed 2', ch.publishConfirmed('', sink, 'two')),
+        watch('waitForConfirms', ch.waitForConfirms()),
+        watch('consumer iterator next()', iterator.next()),
+      ];
+      await settleAll(pending, SETTLE_LIMIT + 2000);
+
+      expect(lateOrWrong(pending, t0, SETTLE_LIMIT, ChannelClosedError)).toEqual([]);
+      const code = Number(fault.slice(0, 3));
+      expect(pending.map((w) => (w.error as ChannelClosedError).replyCode)).toEqual(pending.map(() => code));
+      expect(((await closeEvent) as ChannelClosedError).replyCode).toBe(code);
+      // Only that channel is gone.
+      const other = await conn.channel();
+      expect((await other.queueDeclare(queue, { passive: true })).consumerCount).toBe(0);
+      await conn.close();
+      await expectNoLeakedHandles();
+    });
+  }
+
+  it('an iterator with two next() calls pending: both settle when the connection ends', async () => {
+    const name = uniqueName('r12-two-next');
+    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
+    const s = await stage(conn);
+    const first = watch('next() #1', s.iterator.next());
+    const second = watch('next() #2', s.iterator.next());
+    await sleep(100);
+    const t0 = performance.now();
+    proxy.connections[0]!.drop();
+    await settleAll([first, second], SETTLE_LIMIT + 1000);
+    expect(lateOrWrong([first, second], t0, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
+  });
+});
+
+describe('R15: concurrent close() calls', () => {
+  it('ten concurrent connection close() calls send one connection.close and all resolve', async () => {
+    const name = uniqueName('r15');
+    ({ proxy, conn } = await connectProxied(name));
+    const link = proxy.connections[0]!;
+    const sent = recordMethods(link, 'c2s');
+    const received = recordMethods(link, 's2c');
+    const ch = await conn.channel();
+    await ch.queueDeclare(uniqueName('q'), { exclusive: true });
+
+    const closes = Array.from({ length: 10 }, (_, i) => watch(`close() #${i + 1}`, conn!.close()));
+    await settleAll(closes, 5000);
+    await within(link.closed, 2000);
+
+    expect(closes.filter((w) => w.outcome !== 'resolved').map((w) => `${w.label}: ${w.outcome}`)).toEqual([]);
+    const is = (classId: number, methodId: number) => (m: { channel: number; classId: number; methodId: number }) =>
+      m.channel === 0 && m.classId === classId && m.methodId === methodId;
+    expect(sent().filter(is(10, 50))).toHaveLength(1); // connection.close
+    expect(received().filter(is(10, 51))).toHaveLength(1); // connection.close-ok
+    await expect(conn.close()).resolves.toBeUndefined();
+    await proxy.close();
+    await expectNoLeakedHandles();
+  });
+
+  it('ten concurrent channel close() calls send one channel.close and all resolve', async () => {
+    const name = uniqueName('r15-channel');
+    ({ proxy, conn } = await connectProxied(name));
+    const link = proxy.connections[0]!;
+    const sent = recordMethods(link, 'c2s');
+    const ch = await conn.channel();
+    const closes = Array.from({ length: 10 }, (_, i) => watch(`ch.close() #${i + 1}`, ch.close()));
+    await settleAll(closes, 5000);
+    expect(closes.filter((w) => w.outcome !== 'resolved').map((w) => `${w.label}: ${w.outcome}`)).toEqual([]);
+    expect(sent().filter((m) => m.channel === ch.id && m.classId === 20 && m.methodId === 40)).toHaveLength(1);
+    // The connection is still fine.
+    await (await conn.channel()).queueDeclare(uniqueName('q'), { exclusive: true });
+  });
+});
