@@ -10,7 +10,7 @@ import { DEFAULT_INBOUND_FRAME_CAP, FrameType, PROTOCOL_HEADER, ReplyCode } from
 import { AMQPError, FrameError, ProtocolVersionError } from '../frames/errors.js';
 import type { FieldTable } from '../frames/field-table.js';
 import { FrameParser, type FrameHandler } from '../frames/parser.js';
-import { Writer } from '../frames/writer.js';
+import type { Writer } from '../frames/writer.js';
 import { METHOD_BY_NAME, decodeMethod, encodeMethod } from '../methods/codec.js';
 import type { Method, MethodArgs, MethodName } from '../methods/types.js';
 import { Channel } from './channel.js';
@@ -23,6 +23,7 @@ import type { ResolvedConnectionOptions } from './options.js';
 import { redactUrl } from './url.js';
 import { createRpcClient, type RpcClient, type RpcClientOptions } from './rpc-client.js';
 import { createRpcServer, type RpcHandler, type RpcServer, type RpcServerOptions } from './rpc-server.js';
+import { Output } from './output.js';
 import { SyncCalls } from './sync-calls.js';
 import type { Tuned } from './tune.js';
 
@@ -35,7 +36,7 @@ const UPDATE_SECRET_OK = METHOD_BY_NAME.get('connection.update-secret-ok')!.key;
  * `blocked` (reason), `unblocked`. A listener that throws is reported, never fatal.
  */
 export class Connection extends EventEmitter implements ChannelHost, HeartbeatHost, FrameHandler {
-  /** @internal */ readonly writer: Writer;
+  private readonly output: Output;
   /** server_properties from connection.start. */
   serverProperties: FieldTable = {};
   /** Negotiated channel_max, frame_max and heartbeat. */
@@ -44,15 +45,11 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   blocked = false;
   private isTuned = false;
   /** @internal */ lastRead = now();
-  /** @internal */ lastWrite = now();
 
   private state: State = 'handshake';
   private readonly parser = new FrameParser(DEFAULT_INBOUND_FRAME_CAP);
   private readonly channels = new Map<number, Channel>();
   private nextChannelId = 1;
-  private flushQueued = false;
-  /** A socket write is pending (write() returned false): the next flush waits for 'drain'. */
-  private socketBusy = false;
   private heartbeat: Heartbeat | null = null;
   private handshake: Handshake | null;
   private handshakeDone: { resolve: (r: HandshakeResult) => void; reject: (e: Error) => void } | null = null;
@@ -66,14 +63,13 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   /** @internal Use `connect()`. */
   constructor(private readonly socket: Socket, readonly options: ResolvedConnectionOptions) {
     super();
-    this.writer = new Writer(64 * 1024, 0);
+    this.output = new Output(socket, options.writeHighWaterMark, () => this.notifyDrain());
     this.handshake = new Handshake(options, { send: (n, a) => this.send0(n, a), onTuned: (t) => this.onTuned(t) });
     // update-secret-ok carries nothing to tell replies apart, but they come in order: after a
     // timeout the stale reply is skipped and the next call goes out.
     this.calls0 = new SyncCalls({ onStuck: () => true });
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => this.onSocketGone(err));
     socket.on('close', () => this.onSocketGone(null));
     socket.on('end', () => this.onSocketGone(null));
@@ -83,8 +79,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   start(): Promise<HandshakeResult> {
     return new Promise((resolve, reject) => {
       this.handshakeDone = { resolve, reject };
-      this.lastWrite = now();
-      this.socket.write(PROTOCOL_HEADER);
+      this.output.writeRaw(Buffer.from(PROTOCOL_HEADER));
     }).then((r) => {
       const result = r as HandshakeResult;
       this.serverProperties = result.serverProperties;
@@ -95,44 +90,22 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
 
   // ---- ChannelHost ---------------------------------------------------------------------------
 
+  /** @internal */ get writer(): Writer { return this.output.writer; }
+  /** @internal */ get lastWrite(): number { return this.output.lastWrite; }
   /** @internal */ get writeBlocked(): boolean {
-    return this.writer.pos + this.socket.writableLength > this.options.writeHighWaterMark;
+    return this.output.blocked;
   }
   /** @internal */ get rpcTimeout(): number { return this.options.rpcTimeout; }
   /** @internal */ get closeTimeout(): number { return this.options.closeTimeout; }
   /** @internal */ get maxMessageSize(): number { return this.options.maxMessageSize; }
   /** @internal */ get maxConfirmsInFlight(): number { return this.options.maxConfirmsInFlight; }
 
-  /**
-   * @internal Flush at the end of this tick: every frame written until then goes out in one
-   * socket write. While the socket still holds an earlier write, output gathers in the writer
-   * and goes out in one piece on 'drain': at most one write is ever pending in Node, and the
-   * bytes waiting are the writer's alone (easy to count for backpressure).
-   */
+  /** @internal Flush at the end of this tick (see Output). */
   scheduleFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(this.flush);
+    this.output.scheduleFlush();
   }
 
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    if (this.writer.pos === 0 || this.socketBusy || this.socket.destroyed) return;
-    this.lastWrite = now();
-    const out = this.writer.flush();
-    if (this.socket.write(out)) this.notifyDrain();
-    else this.socketBusy = true;
-  };
-
-  private onDrain(): void {
-    this.socketBusy = false;
-    if (this.writer.pos > 0) this.flush();
-    this.notifyDrain();
-  }
-
-  /** Tell channels waiting on backpressure that output is below the high-water mark again. */
   private notifyDrain(): void {
-    if (this.writeBlocked) return;
     for (const ch of this.channels.values()) ch.onDrain();
   }
 
@@ -150,7 +123,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
     try {
       if (speak) {
         encodeMethod(this.writer, 0, 'connection.close', { replyCode: code, replyText: err.message.slice(0, 255), classId: 0, methodId: 0 });
-        this.flush();
+        this.output.flush();
       }
     } catch {
       // nothing more to say to a peer we cannot write to
@@ -216,7 +189,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   private onServerClose(args: Method<'connection.close'>['args']): void {
     try {
       this.send0('connection.close-ok', {});
-      this.flush();
+      this.output.flush();
     } catch {
       // socket already gone
     }
@@ -267,9 +240,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
   // ---- HeartbeatHost -------------------------------------------------------------------------
 
   /** @internal */ sendHeartbeat(): void {
-    if (this.socket.destroyed) return;
-    this.lastWrite = now();
-    this.socket.write(HEARTBEAT_FRAME);
+    this.output.writeRaw(HEARTBEAT_FRAME);
   }
 
   /** @internal */ onHeartbeatTimeout(silentMs: number): void {
@@ -372,7 +343,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
     this.calls0.failAll(err);
     try {
       this.send0('connection.close', { replyCode: 200, replyText: 'Goodbye', classId: 0, methodId: 0 });
-      this.flush();
+      this.output.flush();
     } catch {
       // socket gone: teardown follows from its close event
     }

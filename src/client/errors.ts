@@ -145,3 +145,16 @@ export class ConnectError extends AMQPError {
     this.address = address;
   }
 }
+
+/**
+ * A connection option or URL part is malformed or out of range. Raised before any socket opens.
+ * `option` names the field or query parameter at fault (`frameMax`, `frame_max`, `port`, ...).
+ */
+export class ArgumentError extends AMQPError {
+  override name = 'ArgumentError';
+  readonly option: string | undefined;
+  constructor(message: string, option?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.option = option;
+  }
+}

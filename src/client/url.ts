@@ -5,15 +5,9 @@
  */
 import { isIPv6 } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import {
-  ArgumentError,
-  checkNumberOption,
-  checkShortString,
-  parseAuthMechanism,
-  type AuthMechanism,
-  type ConnectionOptions,
-  type NumericOption,
-} from './options.js';
+import { ArgumentError } from './errors.js';
+import { checkNumberOption, checkShortString, parseAuthMechanism, type NumericOption } from './option-checks.js';
+import type { AuthMechanism, ConnectionOptions } from './options.js';
 
 /** Paths of PEM files named by an amqps URL; read when the options are resolved, not when parsed. */
 export interface TlsFilePaths {
