@@ -96,22 +96,8 @@ export class FrameParser {
         this.headerLen = 0;
         this.readHeader(this.header, 0);
       } else {
-        // The common case, a whole header in this chunk: locals, and no state touched unless the
-        // payload runs past the chunk.
-        const type = chunk[pos]!;
-        const channel = (chunk[pos + 1]! << 8) | chunk[pos + 2]!;
-        const size = chunk[pos + 3]! * 0x1000000 + ((chunk[pos + 4]! << 16) | (chunk[pos + 5]! << 8) | chunk[pos + 6]!);
-        this.checkHeader(type, channel, size);
+        this.readHeader(chunk, pos);
         pos += FRAME_HEADER_SIZE;
-        if (len - pos > size) {
-          if (chunk[pos + size] !== FRAME_END) throw this.badEnd(chunk[pos + size]!);
-          handler.onFrame(type, channel, chunk, pos, pos + size);
-          pos += size + 1;
-          continue;
-        }
-        this.type = type;
-        this.channel = channel;
-        this.size = size;
       }
       const size = this.size;
       if (len - pos > size) {
@@ -130,14 +116,6 @@ export class FrameParser {
     const type = buf[at]!;
     const channel = (buf[at + 1]! << 8) | buf[at + 2]!;
     const size = buf[at + 3]! * 0x1000000 + ((buf[at + 4]! << 16) | (buf[at + 5]! << 8) | buf[at + 6]!);
-    this.checkHeader(type, channel, size);
-    this.type = type;
-    this.channel = channel;
-    this.size = size;
-  }
-
-  /** Throw a FrameError for an unknown type, an oversized frame or a malformed heartbeat. */
-  private checkHeader(type: number, channel: number, size: number): void {
     if (type !== FrameType.METHOD && type !== FrameType.HEADER && type !== FrameType.BODY && type !== FrameType.HEARTBEAT) {
       throw frameError(`unknown frame type ${type}`);
     }
@@ -147,6 +125,9 @@ export class FrameParser {
     if (type === FrameType.HEARTBEAT && (channel !== 0 || size !== 0)) {
       throw frameError(channel !== 0 ? `heartbeat frame on channel ${channel}` : `heartbeat frame with ${size} payload bytes`);
     }
+    this.type = type;
+    this.channel = channel;
+    this.size = size;
   }
 
   private badEnd(octet: number): Error {
