@@ -143,11 +143,14 @@ let fb: FakeBroker;
 let conn: Connection;
 let peer: FakePeer;
 
+/** The fake's script: handshake, then answer channel.open, channel.close and confirm.select. */
+async function confirmingBroker(p: FakePeer): Promise<void> {
+  await p.handshake();
+  p.autoReply(['channel.open', 'channel.close', 'confirm.select']);
+}
+
 beforeAll(async () => {
-  fb = await FakeBroker.start(async (p) => {
-    await p.handshake();
-    p.autoReply(['channel.open', 'channel.close', 'confirm.select']);
-  });
+  fb = await FakeBroker.start(confirmingBroker);
   conn = await fb.connect();
   peer = await fb.peer();
   await fb.finished();
@@ -157,6 +160,23 @@ afterAll(async () => {
   await conn.close();
   await fb.close();
 });
+
+/**
+ * Runs `body` against a fake broker of its own, with a client whose `maxConfirmsInFlight` is
+ * `limit` and a channel in confirm mode; the fake is closed afterwards.
+ */
+async function withConfirmLimit(limit: number, body: (c: Connection, p: FakePeer, ch: Channel) => Promise<void>): Promise<void> {
+  const local = await FakeBroker.start(confirmingBroker);
+  try {
+    const c = await local.connect({ maxConfirmsInFlight: limit });
+    const p = await local.peer();
+    const ch = await c.channel();
+    await ch.confirmSelect();
+    await body(c, p, ch);
+  } finally {
+    await local.close();
+  }
+}
 
 async function confirmChannel(): Promise<Channel> {
   peer.drain();
@@ -228,59 +248,35 @@ describe('confirm bookkeeping', () => {
     await ch.close();
   });
 
-  it('at most maxConfirmsInFlight confirmed publishes are written before acks free places', async () => {
-    const local = await FakeBroker.start(async (p) => {
-      await p.handshake();
-      p.autoReply(['channel.open', 'channel.close', 'confirm.select']);
-    });
-    try {
-      const c = await local.connect({ maxConfirmsInFlight: 2 });
-      const p = await local.peer();
-      const ch = await c.channel();
-      await ch.confirmSelect();
-      const pubs = [1, 2, 3, 4, 5].map((i) => track(`publish ${i}`, ch.publishConfirmed('', 'k', `m${i}`)));
-      await p.expect('basic.publish');
-      await p.expect('basic.publish');
-      await p.expectNothing(50);
-      p.send(ch.id, 'basic.ack', { deliveryTag: 1, multiple: false });
-      expect((await p.expect('basic.publish')).seq).toBe(3);
-      await p.expectNothing(30);
-      p.send(ch.id, 'basic.ack', { deliveryTag: 3, multiple: true });
-      expect((await p.expect('basic.publish')).seq).toBe(4);
-      expect((await p.expect('basic.publish')).seq).toBe(5);
-      p.send(ch.id, 'channel.close', { replyCode: 406, replyText: 'PRECONDITION_FAILED', classId: 0, methodId: 0 });
-      ch.on('error', () => undefined);
-      await Promise.all(pubs.map((t) => t.settled));
-      expect(pubs.map(actualOutcome)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'ChannelClosedError 406', 'ChannelClosedError 406']);
-      await c.close();
-    } finally {
-      await local.close();
-    }
-  });
+  it('at most maxConfirmsInFlight confirmed publishes are written before acks free places', () => withConfirmLimit(2, async (c, p, ch) => {
+    const pubs = [1, 2, 3, 4, 5].map((i) => track(`publish ${i}`, ch.publishConfirmed('', 'k', `m${i}`)));
+    await p.expect('basic.publish');
+    await p.expect('basic.publish');
+    await p.expectNothing(50);
+    p.send(ch.id, 'basic.ack', { deliveryTag: 1, multiple: false });
+    expect((await p.expect('basic.publish')).seq).toBe(3);
+    await p.expectNothing(30);
+    p.send(ch.id, 'basic.ack', { deliveryTag: 3, multiple: true });
+    expect((await p.expect('basic.publish')).seq).toBe(4);
+    expect((await p.expect('basic.publish')).seq).toBe(5);
+    p.send(ch.id, 'channel.close', { replyCode: 406, replyText: 'PRECONDITION_FAILED', classId: 0, methodId: 0 });
+    ch.on('error', () => undefined);
+    await Promise.all(pubs.map((t) => t.settled));
+    expect(pubs.map(actualOutcome)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'ChannelClosedError 406', 'ChannelClosedError 406']);
+    await c.close();
+  }));
 
-  it('a publish waiting for a place rejects when the channel closes', async () => {
-    const local = await FakeBroker.start(async (p) => {
-      await p.handshake();
-      p.autoReply(['channel.open', 'channel.close', 'confirm.select']);
-    });
-    try {
-      const c = await local.connect({ maxConfirmsInFlight: 1 });
-      const p = await local.peer();
-      const ch = await c.channel();
-      await ch.confirmSelect();
-      const first = track('first', ch.publishConfirmed('', 'k', 'a'));
-      const waiting = track('waiting', ch.publishConfirmed('', 'k', 'b'));
-      await p.expect('basic.publish');
-      await ch.close();
-      await Promise.all([first.settled, waiting.settled]);
-      expect(first.error).toBeInstanceOf(ChannelClosedError);
-      expect(waiting.error).toBeInstanceOf(ChannelClosedError);
-      await p.expectNothing(30);
-      await c.close();
-    } finally {
-      await local.close();
-    }
-  });
+  it('a publish waiting for a place rejects when the channel closes', () => withConfirmLimit(1, async (c, p, ch) => {
+    const first = track('first', ch.publishConfirmed('', 'k', 'a'));
+    const waiting = track('waiting', ch.publishConfirmed('', 'k', 'b'));
+    await p.expect('basic.publish');
+    await ch.close();
+    await Promise.all([first.settled, waiting.settled]);
+    expect(first.error).toBeInstanceOf(ChannelClosedError);
+    expect(waiting.error).toBeInstanceOf(ChannelClosedError);
+    await p.expectNothing(30);
+    await c.close();
+  }));
 
   it('closing the channel rejects every outstanding confirm and waitForConfirms with ChannelClosedError', async () => {
     const ch = await confirmChannel();

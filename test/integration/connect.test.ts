@@ -8,35 +8,20 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AuthenticationError, ChannelClosedError, ConnectError, ConnectionClosedError, UsageError, connect, type Connection,
-  type ConnectionOptions,
+  AuthenticationError, ChannelClosedError, ConnectError, ConnectionClosedError, UsageError, connect,
 } from '../../src/index.js';
 import { brokerUrl } from '../support/broker.js';
+import { trackConnections } from '../support/connections.js';
+import { expectConnectFailure } from '../support/expect-errors.js';
 import { uniqueName } from '../support/names.js';
 import { listConnections, rabbitmqctl } from '../support/rabbitmqctl.js';
 
-const opened: Connection[] = [];
-async function open(url: string = brokerUrl(), options?: ConnectionOptions): Promise<Connection> {
-  const conn = await connect(url, options);
-  opened.push(conn);
-  return conn;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close().catch(() => undefined)));
-});
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
+const open = connections.open;
 
 const broker = (): URL => new URL(brokerUrl());
 const hostPort = (): string => `${broker().hostname}:${broker().port || '5672'}`;
-
-/** Rejection of `p` (fails the test when it resolves). Closes a connection that opened anyway. */
-async function failure(p: Promise<Connection>): Promise<Error> {
-  const outcome = await p.then((c) => c, (e: unknown) => e as Error);
-  if (!(outcome instanceof Error)) {
-    await outcome.close();
-    throw new Error('expected connect() to fail, but it connected');
-  }
-  return outcome;
-}
 
 /** Every way an error can show itself to a user or a log. */
 function renderings(err: unknown): string {
@@ -51,6 +36,13 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A connect() to 127.0.0.1:`port` with three attempts 100 ms apart that must fail, and how long it took. */
+async function threeAttempts(port: number): Promise<{ err: Error; elapsed: number }> {
+  const started = Date.now();
+  const err = await expectConnectFailure(connect({ host: '127.0.0.1', port, connectionAttempts: 3, retryDelay: 100 }));
+  return { err, elapsed: Date.now() - started };
 }
 
 // A user whose password needs every kind of escaping in a URL, and a vhost with a slash in its name.
@@ -74,7 +66,7 @@ afterAll(async () => {
 describe('connect() failures', () => {
   it('a wrong password is an AuthenticationError (403), reported at once and never retried', async () => {
     const started = Date.now();
-    const err = await failure(connect(`amqp://guest:not-the-password@${hostPort()}/`, { connectionAttempts: 3, retryDelay: 2000 }));
+    const err = await expectConnectFailure(connect(`amqp://guest:not-the-password@${hostPort()}/`, { connectionAttempts: 3, retryDelay: 2000 }));
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(AuthenticationError);
     expect(err).toMatchObject({ replyCode: 403, by: 'server' });
@@ -87,7 +79,7 @@ describe('connect() failures', () => {
   it('a wrong password of a user with an escaped password never shows that password', async () => {
     const wrong = `${PASSWORD}-wrong`;
     const url = `amqp://${encodeURIComponent(USER)}:${encodeURIComponent(wrong)}@${hostPort()}/`;
-    const err = await failure(connect(url));
+    const err = await expectConnectFailure(connect(url));
     expect(err).toBeInstanceOf(AuthenticationError);
     expect(renderings(err)).not.toContain(wrong);
     expect(renderings(err)).not.toContain(encodeURIComponent(wrong));
@@ -95,7 +87,7 @@ describe('connect() failures', () => {
 
   it('an unknown vhost is a ConnectionClosedError 530 NOT_ALLOWED, not an authentication error', async () => {
     const vhost = uniqueName('no-such-vhost');
-    const err = await failure(connect(`amqp://guest:guest@${hostPort()}/${vhost}`));
+    const err = await expectConnectFailure(connect(`amqp://guest:guest@${hostPort()}/${vhost}`));
     expect(err).toBeInstanceOf(ConnectionClosedError);
     expect(err).not.toBeInstanceOf(AuthenticationError);
     expect(err).toMatchObject({ replyCode: 530, soft: false, by: 'server', methodName: 'connection.open' });
@@ -107,7 +99,7 @@ describe('connect() failures', () => {
     const vhost = uniqueName('no-permissions');
     await rabbitmqctl(['add_vhost', vhost]);
     try {
-      const err = await failure(connect(encodedUserUrl(vhost)));
+      const err = await expectConnectFailure(connect(encodedUserUrl(vhost)));
       expect(err).toBeInstanceOf(ConnectionClosedError);
       expect((err as ConnectionClosedError).replyCode).toBe(530);
       expect(err.message).toMatch(/NOT_ALLOWED/);
@@ -119,7 +111,7 @@ describe('connect() failures', () => {
 
   it('nothing listening: ConnectError with code ECONNREFUSED and the address', async () => {
     const port = await freePort();
-    const err = await failure(connect(`amqp://guest:secret-pw@127.0.0.1:${port}/`));
+    const err = await expectConnectFailure(connect(`amqp://guest:secret-pw@127.0.0.1:${port}/`));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe('ECONNREFUSED');
     expect((err as ConnectError).address).toBe(`127.0.0.1:${port}`);
@@ -138,9 +130,7 @@ describe('connect() failures', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {
-      const started = Date.now();
-      const err = await failure(connect({ host: '127.0.0.1', port, connectionAttempts: 3, retryDelay: 100 }));
-      const elapsed = Date.now() - started;
+      const { err, elapsed } = await threeAttempts(port);
       expect(err).toBeInstanceOf(ConnectionClosedError);
       expect(accepted).toHaveLength(3);
       expect(elapsed).toBeGreaterThanOrEqual(200);
@@ -153,9 +143,7 @@ describe('connect() failures', () => {
 
   it('connectionAttempts 3 against a refused port takes the two retry delays', async () => {
     const port = await freePort();
-    const started = Date.now();
-    const err = await failure(connect({ host: '127.0.0.1', port, connectionAttempts: 3, retryDelay: 100 }));
-    const elapsed = Date.now() - started;
+    const { err, elapsed } = await threeAttempts(port);
     expect(err).toBeInstanceOf(ConnectError);
     expect(elapsed).toBeGreaterThanOrEqual(200);
     expect(elapsed).toBeLessThan(1500);
@@ -192,10 +180,9 @@ describe('URL forms and options', () => {
   });
 
   it('the same user and vhost given as an options object', async () => {
-    const conn = await connect({
+    const conn = await open({
       host: broker().hostname, port: Number(broker().port || 5672), vhost: VHOST, credentials: { username: USER, password: PASSWORD },
     });
-    opened.push(conn);
     expect(conn.options.vhost).toBe(VHOST);
   });
 

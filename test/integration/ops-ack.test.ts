@@ -4,20 +4,14 @@
  * double ack or an ack of a noAck delivery from costing the channel a 406.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, UsageError, type Channel, type Connection, type Message } from '../../src/index.js';
-import { brokerUrl } from '../support/broker.js';
+import { UsageError, type Channel, type Connection, type Message } from '../../src/index.js';
+import { trackConnections } from '../support/connections.js';
 import { queueName } from '../support/names.js';
 import { rabbitmqctl } from '../support/rabbitmqctl.js';
 
-const opened: Connection[] = [];
-async function open(): Promise<{ conn: Connection; ch: Channel }> {
-  const conn = await connect(brokerUrl());
-  opened.push(conn);
-  return { conn, ch: await conn.channel() };
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close().catch(() => undefined)));
-});
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
+const open = connections.openChannel;
 
 /** An exclusive server-named queue holding `bodies`, published with confirms so they are all in. */
 async function queueWith(ch: Channel, bodies: string[], args = {}): Promise<string> {

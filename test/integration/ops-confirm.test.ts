@@ -5,21 +5,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ChannelClosedError, NackError, TimeoutError, UnroutableError, UsageError, connect, type Channel, type Connection,
+  ChannelClosedError, NackError, TimeoutError, UnroutableError, UsageError, type Channel,
 } from '../../src/index.js';
-import { brokerUrl } from '../support/broker.js';
+import { trackConnections } from '../support/connections.js';
 import { queueName } from '../support/names.js';
 import { rabbitmqctl } from '../support/rabbitmqctl.js';
 
-const opened: Connection[] = [];
-async function open(): Promise<{ conn: Connection; ch: Channel }> {
-  const conn = await connect(brokerUrl());
-  opened.push(conn);
-  return { conn, ch: await conn.channel() };
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close().catch(() => undefined)));
-});
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
+const open = connections.openChannel;
 
 async function drain(ch: Channel, queue: string): Promise<string[]> {
   const bodies: string[] = [];

@@ -4,20 +4,14 @@
  * goes away. Consumer and queue state are read back with passive declares.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConsumerCancelledError, connect, type Channel, type Connection, type Message } from '../../src/index.js';
-import { brokerUrl } from '../support/broker.js';
+import { ConsumerCancelledError, type Channel, type Connection, type Message } from '../../src/index.js';
+import { trackConnections } from '../support/connections.js';
 import { queueName } from '../support/names.js';
 import { rabbitmqctl } from '../support/rabbitmqctl.js';
 
-const opened: Connection[] = [];
-async function open(): Promise<{ conn: Connection; ch: Channel }> {
-  const conn = await connect(brokerUrl());
-  opened.push(conn);
-  return { conn, ch: await conn.channel() };
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close().catch(() => undefined)));
-});
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
+const open = connections.openChannel;
 
 async function queueWith(ch: Channel, bodies: string[]): Promise<string> {
   const { queue } = await ch.queueDeclare('', { exclusive: true });

@@ -4,30 +4,15 @@
  * only its channel, with an error that names the method and carries the broker's reply.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelClosedError, connect, type Channel, type Connection } from '../../src/index.js';
-import { brokerUrl } from '../support/broker.js';
+import { ChannelClosedError } from '../../src/index.js';
+import { trackConnections } from '../support/connections.js';
+import { expectChannelError } from '../support/expect-errors.js';
 import { exchangeName, queueName } from '../support/names.js';
 import { rabbitmqctl } from '../support/rabbitmqctl.js';
 
-const opened: Connection[] = [];
-async function open(): Promise<{ conn: Connection; ch: Channel }> {
-  const conn = await connect(brokerUrl());
-  opened.push(conn);
-  return { conn, ch: await conn.channel() };
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close().catch(() => undefined)));
-});
-
-/** Rejection of `p`, which must be a ChannelClosedError. */
-async function channelError(p: Promise<unknown>): Promise<ChannelClosedError> {
-  const err = await p.then(
-    () => { throw new Error('expected the broker to close the channel, but the call succeeded'); },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ChannelClosedError);
-  return err as ChannelClosedError;
-}
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
+const open = connections.openChannel;
 
 interface ExchangeRow {
   name: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: unknown[];
@@ -60,7 +45,7 @@ describe('exchange.declare', () => {
     const errorEvents: unknown[] = [];
     ch.on('error', (e) => errorEvents.push(e));
 
-    const err = await channelError(ch.exchangeDeclare(x, 'direct', { passive: true }));
+    const err = await expectChannelError(ch.exchangeDeclare(x, 'direct', { passive: true }));
 
     expect(err.replyCode).toBe(404);
     expect(err.methodName).toBe('exchange.declare');
@@ -103,13 +88,13 @@ describe('exchange.declare', () => {
     const x = exchangeName('redeclare');
     try {
       await ch.exchangeDeclare(x, 'direct');
-      const typeErr = await channelError(ch.exchangeDeclare(x, 'fanout'));
+      const typeErr = await expectChannelError(ch.exchangeDeclare(x, 'fanout'));
       expect(typeErr.replyCode).toBe(406);
       expect(typeErr.methodName).toBe('exchange.declare');
       expect(typeErr.message).toMatch(/^exchange\.declare: 406 PRECONDITION_FAILED - inequivalent arg 'type'/);
 
       const ch2 = await conn.channel();
-      const durableErr = await channelError(ch2.exchangeDeclare(x, 'direct', { durable: true }));
+      const durableErr = await expectChannelError(ch2.exchangeDeclare(x, 'direct', { durable: true }));
       expect(durableErr.replyCode).toBe(406);
       expect(durableErr.replyText).toMatch(/inequivalent arg 'durable'/);
       // the same declaration again is fine
@@ -181,7 +166,7 @@ describe('exchange.declare', () => {
     await ch.exchangeDeclare(x, 'fanout', { passive: true });
     await ch.queueUnbind(queue, x);
     const probe = await conn.channel();
-    const err = await channelError(probe.exchangeDeclare(x, 'fanout', { passive: true }));
+    const err = await expectChannelError(probe.exchangeDeclare(x, 'fanout', { passive: true }));
     expect(err.replyCode).toBe(404);
   });
 
@@ -199,7 +184,7 @@ describe('exchange.delete', () => {
     const x = exchangeName('delete');
     await ch.exchangeDeclare(x, 'headers');
     await ch.exchangeDelete(x);
-    const err = await channelError(ch.exchangeDeclare(x, 'headers', { passive: true }));
+    const err = await expectChannelError(ch.exchangeDeclare(x, 'headers', { passive: true }));
     expect(err.replyCode).toBe(404);
     // RabbitMQ treats deleting a missing exchange as success
     const ch2 = await conn.channel();
@@ -213,7 +198,7 @@ describe('exchange.delete', () => {
     await ch.exchangeDeclare(x, 'direct');
     try {
       await ch.queueBind(queue, x, 'k');
-      const err = await channelError(ch.exchangeDelete(x, { ifUnused: true }));
+      const err = await expectChannelError(ch.exchangeDelete(x, { ifUnused: true }));
       expect(err.replyCode).toBe(406);
       expect(err.methodName).toBe('exchange.delete');
       expect(err.message).toMatch(/^exchange\.delete: 406 PRECONDITION_FAILED - exchange '.*' in vhost '\/' in use$/);

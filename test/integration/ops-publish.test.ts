@@ -7,21 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  connect, typed, TypedField, type BasicProperties, type Channel, type Connection, type ConnectionOptions, type FieldTable,
-  type Message,
+  typed, TypedField, type BasicProperties, type Channel, type FieldTable, type Message,
 } from '../../src/index.js';
-import { brokerUrl } from '../support/broker.js';
+import { trackConnections } from '../support/connections.js';
 import { queueName } from '../support/names.js';
 
-const opened: Connection[] = [];
-async function open(options: ConnectionOptions = {}): Promise<{ conn: Connection; ch: Channel }> {
-  const conn = await connect(brokerUrl(), options);
-  opened.push(conn);
-  return { conn, ch: await conn.channel() };
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close().catch(() => undefined)));
-});
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
+const open = connections.openChannel;
 
 /** basic.get until a message arrives: dead-lettering reaches the target queue asynchronously. */
 async function getEventually(ch: Channel, queue: string, timeoutMs = 5000): Promise<Message> {

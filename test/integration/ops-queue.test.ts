@@ -3,29 +3,15 @@
  * queues, flags and x-arguments as the broker applies them, and the 404/405/406 refusals.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelClosedError, connect, type Channel, type Connection } from '../../src/index.js';
-import { brokerUrl } from '../support/broker.js';
+import type { Channel } from '../../src/index.js';
+import { trackConnections } from '../support/connections.js';
+import { expectChannelError } from '../support/expect-errors.js';
 import { queueName } from '../support/names.js';
 import { rabbitmqctl } from '../support/rabbitmqctl.js';
 
-const opened: Connection[] = [];
-async function open(): Promise<{ conn: Connection; ch: Channel }> {
-  const conn = await connect(brokerUrl());
-  opened.push(conn);
-  return { conn, ch: await conn.channel() };
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close().catch(() => undefined)));
-});
-
-async function channelError(p: Promise<unknown>): Promise<ChannelClosedError> {
-  const err = await p.then(
-    () => { throw new Error('expected the broker to close the channel, but the call succeeded'); },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ChannelClosedError);
-  return err as ChannelClosedError;
-}
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
+const open = connections.openChannel;
 
 /**
  * Publishes `n` messages `prefix0..prefix{n-1}` to the default exchange, then waits for their
@@ -71,7 +57,7 @@ describe('queue.declare', () => {
   it('passive declare of a missing queue: 404 on this channel only', async () => {
     const { conn, ch } = await open();
     const q = queueName('missing');
-    const err = await channelError(ch.queueDeclare(q, { passive: true }));
+    const err = await expectChannelError(ch.queueDeclare(q, { passive: true }));
     expect(err).toMatchObject({ replyCode: 404, methodName: 'queue.declare', soft: true, by: 'server', classId: 50, methodId: 10 });
     expect(err.message).toBe(`queue.declare: 404 NOT_FOUND - no queue '${q}' in vhost '/'`);
     expect(ch.isOpen).toBe(false);
@@ -84,11 +70,11 @@ describe('queue.declare', () => {
     const q = queueName('redeclare');
     await ch.queueDeclare(q, { exclusive: true, arguments: { 'x-max-length': 10 } });
     await expect(ch.queueDeclare(q, { exclusive: true, arguments: { 'x-max-length': 10 } })).resolves.toMatchObject({ queue: q });
-    const err = await channelError(ch.queueDeclare(q, { exclusive: true, arguments: { 'x-max-length': 11 } }));
+    const err = await expectChannelError(ch.queueDeclare(q, { exclusive: true, arguments: { 'x-max-length': 11 } }));
     expect(err.replyCode).toBe(406);
     expect(err.message).toMatch(/^queue\.declare: 406 PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue '.*' in vhost '\/'/);
     const ch2 = await conn.channel();
-    const missing = await channelError(ch2.queueDeclare(q, { exclusive: true }));
+    const missing = await expectChannelError(ch2.queueDeclare(q, { exclusive: true }));
     expect(missing.replyText).toMatch(/inequivalent arg 'x-max-length'.*received none/);
   });
 
@@ -97,7 +83,7 @@ describe('queue.declare', () => {
     const q = queueName('redeclare-durable');
     await ch.queueDeclare(q);
     try {
-      const err = await channelError(ch.queueDeclare(q, { durable: true }));
+      const err = await expectChannelError(ch.queueDeclare(q, { durable: true }));
       expect(err.replyCode).toBe(406);
       expect(err.replyText).toMatch(/inequivalent arg 'durable'/);
     } finally {
@@ -164,12 +150,12 @@ describe('queue.declare', () => {
     const q = queueName('exclusive');
     await ch.queueDeclare(q, { exclusive: true });
     const { ch: otherCh } = await open();
-    const locked = await channelError(otherCh.queueDeclare(q, { passive: true }));
+    const locked = await expectChannelError(otherCh.queueDeclare(q, { passive: true }));
     expect(locked.replyCode).toBe(405);
     expect(locked.message).toMatch(/^queue\.declare: 405 RESOURCE_LOCKED - cannot obtain exclusive access to locked queue/);
     await conn.close();
     const { ch: third } = await open();
-    const gone = await channelError(third.queueDeclare(q, { passive: true }));
+    const gone = await expectChannelError(third.queueDeclare(q, { passive: true }));
     expect(gone.replyCode).toBe(404);
   });
 
@@ -181,7 +167,7 @@ describe('queue.declare', () => {
     await ch.queueDeclare(q, { passive: true });
     await ch.basicCancel(consumerTag);
     const probe = await conn.channel();
-    const err = await channelError(probe.queueDeclare(q, { passive: true }));
+    const err = await expectChannelError(probe.queueDeclare(q, { passive: true }));
     expect(err.replyCode).toBe(404);
   });
 
@@ -217,7 +203,7 @@ describe('queue.purge', () => {
 
   it('purging a missing queue is a 404', async () => {
     const { ch } = await open();
-    const err = await channelError(ch.queuePurge(queueName('missing')));
+    const err = await expectChannelError(ch.queuePurge(queueName('missing')));
     expect(err.replyCode).toBe(404);
     expect(err.methodName).toBe('queue.purge');
   });
@@ -230,7 +216,7 @@ describe('queue.delete', () => {
     await ch.queueDeclare(q);
     await fill(ch, q, 5);
     expect(await ch.queueDelete(q)).toEqual({ messageCount: 5 });
-    const err = await channelError(ch.queueDeclare(q, { passive: true }));
+    const err = await expectChannelError(ch.queueDeclare(q, { passive: true }));
     expect(err.replyCode).toBe(404);
     // RabbitMQ answers a delete of a missing queue with delete-ok, count 0
     const ch2 = await conn.channel();
@@ -242,7 +228,7 @@ describe('queue.delete', () => {
     const q = queueName('if-empty');
     await ch.queueDeclare(q, { exclusive: true });
     await fill(ch, q, 1);
-    const err = await channelError(ch.queueDelete(q, { ifEmpty: true }));
+    const err = await expectChannelError(ch.queueDelete(q, { ifEmpty: true }));
     expect(err.replyCode).toBe(406);
     expect(err.message).toMatch(/^queue\.delete: 406 PRECONDITION_FAILED - queue '.*' in vhost '\/' not empty$/);
     const ch2 = await conn.channel();
@@ -256,7 +242,7 @@ describe('queue.delete', () => {
     await ch.queueDeclare(q, { exclusive: true });
     await ch.basicConsume(q, () => undefined, { noAck: true });
     const other = await conn.channel();
-    const err = await channelError(other.queueDelete(q, { ifUnused: true }));
+    const err = await expectChannelError(other.queueDelete(q, { ifUnused: true }));
     expect(err.replyCode).toBe(406);
     expect(err.message).toMatch(/^queue\.delete: 406 PRECONDITION_FAILED - queue '.*' in vhost '\/' in use$/);
     await ch.queueDeclare(q, { passive: true }); // still there

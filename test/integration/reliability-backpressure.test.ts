@@ -12,8 +12,8 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError, type Channel, type Connection } from '../../src/index.js';
+import { trackConnections } from '../support/connections.js';
 import { expectNoLeakedHandles } from '../support/guards.js';
-import type { FaultProxy } from '../support/fault-proxy.js';
 import {
   MiB, bufferedBytes, connectProxied, forceGc, sleep, uniqueName, until, watch,
 } from './reliability-support.js';
@@ -27,15 +27,8 @@ const MEMORY_LIMIT = HWM + 16 * MiB;
 const MESSAGES = Number(process.env['R26_MESSAGES'] ?? 1_000_000);
 
 /** What a test opened, for afterEach to close when the test failed half-way. */
-let openProxy: FaultProxy | undefined;
-let openConn: Connection | undefined;
-
-afterEach(async () => {
-  await openConn?.close().catch(() => undefined);
-  await openProxy?.close();
-  openConn = undefined;
-  openProxy = undefined;
-});
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
 
 const fmt = (bytes: number): string => `${(bytes / MiB).toFixed(2)} MiB`;
 
@@ -128,9 +121,7 @@ async function stalled(count: () => number, quietMs: number, timeoutMs: number):
 
 /** Connects through a proxy, grows the output path with 2 MiB of traffic, then pauses the proxy. */
 async function stalledSetup(name: string, extra: { closeTimeout?: number } = {}) {
-  const proxied = await connectProxied(uniqueName(name), { writeHighWaterMark: HWM, heartbeat: 0, ...extra });
-  openProxy = proxied.proxy;
-  openConn = proxied.conn;
+  const proxied = connections.trackProxied(await connectProxied(uniqueName(name), { writeHighWaterMark: HWM, heartbeat: 0, ...extra }));
   const { conn, link } = proxied;
   const ch = await conn.channel();
   // No queue has this name: the broker routes every message to nowhere and drops it.

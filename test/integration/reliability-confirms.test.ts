@@ -3,16 +3,13 @@
  * exactly once, never as success.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NackError, UnroutableError, type Connection, type ReturnedMessage } from '../../src/index.js';
+import { NackError, UnroutableError, type ReturnedMessage } from '../../src/index.js';
+import { trackConnections } from '../support/connections.js';
 import { expectNoLeakedHandles } from '../support/guards.js';
 import { connectNamed, uniqueName, until } from './reliability-support.js';
 
-let conn: Connection | undefined;
-
-afterEach(async () => {
-  await conn?.close().catch(() => undefined);
-  conn = undefined;
-});
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
 
 /** Counts how each publish settled; a second settle of one promise would show up in `settles`. */
 async function tally(publishes: Promise<void>[]): Promise<{ ok: number; errors: Map<string, number>; settles: number }> {
@@ -32,7 +29,7 @@ async function tally(publishes: Promise<void>[]): Promise<{ ok: number; errors: 
 
 describe('R19: x-max-length=100 with x-overflow=reject-publish', () => {
   it('1,000 confirmed publishes with no consumer: exactly 100 acked and 900 NackError', async () => {
-    conn = await connectNamed(uniqueName('r19'));
+    const conn = connections.track(await connectNamed(uniqueName('r19')));
     const ch = await conn.channel();
     const queue = uniqueName('r19');
     await ch.queueDeclare(queue, { exclusive: true, arguments: { 'x-max-length': 100, 'x-overflow': 'reject-publish' } });
@@ -56,7 +53,7 @@ describe('R19: x-max-length=100 with x-overflow=reject-publish', () => {
 
 describe('R20: mandatory publishes to an exchange with no bindings', () => {
   it('1,000 mandatory publishConfirmed: all UnroutableError, none success, one return each', async () => {
-    conn = await connectNamed(uniqueName('r20'));
+    const conn = connections.track(await connectNamed(uniqueName('r20')));
     const ch = await conn.channel();
     const exchange = uniqueName('r20-unbound');
     await ch.exchangeDeclare(exchange, 'direct', { autoDelete: false });

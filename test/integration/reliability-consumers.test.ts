@@ -4,24 +4,18 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionClosedError, type Channel, type Connection, type Message } from '../../src/index.js';
+import { trackConnections } from '../support/connections.js';
+import type { FaultProxy } from '../support/fault-proxy.js';
 import { expectNoLeakedHandles } from '../support/guards.js';
 import { closeConnections } from '../support/rabbitmqctl.js';
-import type { FaultProxy } from '../support/fault-proxy.js';
 import { connectNamed, connectProxied, sleep, uniqueName, until, within } from './reliability-support.js';
 
-const opened: Connection[] = [];
-let proxy: FaultProxy | undefined;
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
 
-afterEach(async () => {
-  for (const c of opened.splice(0)) await c.close().catch(() => undefined);
-  await proxy?.close();
-  proxy = undefined;
-});
-
+/** A tracked connection named `what` (made unique). */
 async function open(what: string): Promise<Connection> {
-  const conn = await connectNamed(uniqueName(what));
-  opened.push(conn);
-  return conn;
+  return connections.track(await connectNamed(uniqueName(what)));
 }
 
 /** Declares a queue (left for the caller to delete) and fills it with `count` confirmed messages `0..count-1`. */
@@ -41,14 +35,10 @@ describe('R21: delivered-but-unacked messages after the connection is killed', (
       const queue = await filledQueue(admin, R21_COUNT);
       try {
         const name = uniqueName('r21-victim');
+        let proxy: FaultProxy | undefined;
         let victim: Connection;
-        if (kill === 'proxy drop (TCP reset)') {
-          ({ proxy, conn: victim } = await connectProxied(name));
-          opened.push(victim);
-        } else {
-          victim = await connectNamed(name);
-          opened.push(victim);
-        }
+        if (kill === 'proxy drop (TCP reset)') ({ proxy, conn: victim } = connections.trackProxied(await connectProxied(name)));
+        else victim = connections.track(await connectNamed(name));
         const closed = new Promise<unknown>((done) => victim.once('close', done));
         const ch = await victim.channel();
         // prefetch 1000 on one path, none at all (0, unlimited) on the other.

@@ -7,8 +7,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError, type Channel, type Connection } from '../../src/index.js';
-import { closeConnections } from '../support/rabbitmqctl.js';
+import { trackConnections } from '../support/connections.js';
 import type { FaultProxy } from '../support/fault-proxy.js';
+import { closeConnections } from '../support/rabbitmqctl.js';
 import {
   connectNamed, connectProxied, recordProcessFaults, sleep, uniqueName, until, watch, type ProcessFaults,
 } from './reliability-support.js';
@@ -28,22 +29,18 @@ function hostile(emitter: Connection | Channel, who: string, events: readonly st
   }
 }
 
-const opened: Connection[] = [];
-let proxy: FaultProxy | undefined;
+const connections = trackConnections();
 let faults: ProcessFaults | undefined;
 
 afterEach(async () => {
   faults?.dispose();
   faults = undefined;
-  for (const c of opened.splice(0)) await c.close().catch(() => undefined);
-  await proxy?.close();
-  proxy = undefined;
+  await connections.closeAll();
 });
 
 /** A second connection that keeps publishing to `queues` until stopped. */
 async function startFeeder(queues: string[]): Promise<{ stop: () => Promise<void> }> {
-  const feeder = await connectNamed(uniqueName('r11-feeder'));
-  opened.push(feeder);
+  const feeder = connections.track(await connectNamed(uniqueName('r11-feeder')));
   const ch = await feeder.channel();
   for (const q of queues) await ch.queueDeclare(q, { autoDelete: false });
   let running = true;
@@ -73,8 +70,7 @@ describe('R11: error containment', () => {
     const calls: Calls = new Map();
     const name = uniqueName('r11-hostile');
     // A high-water mark of 1 byte makes every publish report backpressure, so 'drain' fires often.
-    const conn = await connectNamed(name, { writeHighWaterMark: 1 });
-    opened.push(conn);
+    const conn = connections.track(await connectNamed(name, { writeHighWaterMark: 1 }));
     hostile(conn, 'conn', ['close', 'error'], calls);
 
     const consumed = uniqueName('r11-consumed');
@@ -130,10 +126,10 @@ describe('R11: error containment', () => {
     it(`no 'error' listener anywhere, throwing consumers, a 404, then ${kill} mid-consume: nothing escapes`, async () => {
       faults = recordProcessFaults();
       const name = uniqueName('r11-bare');
+      let proxy: FaultProxy | undefined;
       let conn: Connection;
-      if (kill === 'fault proxy drop') ({ proxy, conn } = await connectProxied(name));
-      else conn = await connectNamed(name);
-      opened.push(conn);
+      if (kill === 'fault proxy drop') ({ proxy, conn } = connections.trackProxied(await connectProxied(name)));
+      else conn = connections.track(await connectNamed(name));
       const q1 = uniqueName('r11-q1');
       const q2 = uniqueName('r11-q2');
       const q3 = uniqueName('r11-q3');

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { expectNoLeakedHandles, handleCounts } from '../support/guards.js';
+import { expectNoLeakedHandles, handleCounts, type HandleCounts } from '../support/guards.js';
 import { MiB, connectNamed, settledHeap, uniqueName } from './reliability-support.js';
 
 /** Runs `cycle` `count` times, `parallel` at a time. */
@@ -21,6 +21,30 @@ async function repeat(count: number, parallel: number, cycle: () => Promise<void
   return performance.now() - started;
 }
 
+/** What {@link measureCycles} saw. */
+interface CycleRun {
+  /** Handles open after the warm-up, for expectNoLeakedHandles. */
+  handles: HandleCounts;
+  /** Heap growth over the measured cycles, in bytes (after full collections). */
+  growth: number;
+  /** One line: cycles, time and heap before and after. */
+  summary: string;
+}
+
+/** `warmup` cycles, then `count` cycles measured: the handle baseline and the heap growth across them. */
+async function measureCycles(count: number, warmup: number, cycle: () => Promise<void>): Promise<CycleRun> {
+  await repeat(warmup, PARALLEL, cycle);
+  const handles = handleCounts();
+  const heapBefore = await settledHeap();
+
+  const ms = await repeat(count, PARALLEL, cycle);
+
+  const heapAfter = await settledHeap();
+  const growth = heapAfter - heapBefore;
+  const summary = `${count} cycles in ${(ms / 1000).toFixed(1)} s; heap ${(heapBefore / MiB).toFixed(2)} -> ${(heapAfter / MiB).toFixed(2)} MiB (${(growth / 1024).toFixed(0)} KiB)`;
+  return { handles, growth, summary };
+}
+
 const CHANNEL_CYCLES = 10_000;
 const CONNECTION_CYCLES = 1_000;
 const PARALLEL = 4;
@@ -33,15 +57,8 @@ describe('R14: no leaks', () => {
       const ch = await conn.channel();
       await ch.close();
     };
-    await repeat(500, PARALLEL, cycle);
-    const handles = handleCounts();
-    const heapBefore = await settledHeap();
-
-    const ms = await repeat(CHANNEL_CYCLES, PARALLEL, cycle);
-
-    const heapAfter = await settledHeap();
-    const growth = heapAfter - heapBefore;
-    console.log(`[R14 channels] ${CHANNEL_CYCLES} cycles in ${(ms / 1000).toFixed(1)} s; heap ${(heapBefore / MiB).toFixed(2)} -> ${(heapAfter / MiB).toFixed(2)} MiB (${(growth / 1024).toFixed(0)} KiB)`);
+    const { handles, growth, summary } = await measureCycles(CHANNEL_CYCLES, 500, cycle);
+    console.log(`[R14 channels] ${summary}`);
     await expectNoLeakedHandles(handles);
     expect(conn.eventNames().map((e) => `${String(e)}:${conn.listenerCount(e)}`)).toEqual(listenersBefore);
     expect(growth).toBeLessThan(MiB);
@@ -55,15 +72,8 @@ describe('R14: no leaks', () => {
       const conn = await connectNamed(name);
       await conn.close();
     };
-    await repeat(50, PARALLEL, cycle);
-    const handles = handleCounts();
-    const heapBefore = await settledHeap();
-
-    const ms = await repeat(CONNECTION_CYCLES, PARALLEL, cycle);
-
-    const heapAfter = await settledHeap();
-    const growth = heapAfter - heapBefore;
-    console.log(`[R14 connections] ${CONNECTION_CYCLES} cycles in ${(ms / 1000).toFixed(1)} s; heap ${(heapBefore / MiB).toFixed(2)} -> ${(heapAfter / MiB).toFixed(2)} MiB (${(growth / 1024).toFixed(0)} KiB)`);
+    const { handles, growth, summary } = await measureCycles(CONNECTION_CYCLES, 50, cycle);
+    console.log(`[R14 connections] ${summary}`);
     await expectNoLeakedHandles(handles);
     expect(growth).toBeLessThan(MiB);
   }, 120_000);

@@ -7,14 +7,15 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ChannelClosedError, ConnectionClosedError, type Channel, type Connection, type ConsumerIterator,
+  ChannelClosedError, ConnectionClosedError, type Channel, type Connection, type ConnectionOptions, type ConsumerIterator,
 } from '../../src/index.js';
+import { trackConnections } from '../support/connections.js';
+import type { ProxyConnection } from '../support/fault-proxy.js';
 import { expectNoLeakedHandles } from '../support/guards.js';
 import { closeConnections } from '../support/rabbitmqctl.js';
-import type { FaultProxy } from '../support/fault-proxy.js';
 import {
   connectNamed, connectProxied, lateOrWrong, recordMethods, settleAll, slowest, sleep, uniqueName, until, watch, within,
-  type Watched,
+  type Proxied, type Watched,
 } from './reliability-support.js';
 
 const CLOSE_TIMEOUT = 1000;
@@ -61,54 +62,60 @@ async function expectStillPending(watched: readonly Watched[]): Promise<void> {
   expect(watched.filter((w) => w.outcome !== 'pending').map((w) => `${w.label}: ${w.outcome}`)).toEqual([]);
 }
 
-let proxy: FaultProxy | undefined;
-let conn: Connection | undefined;
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
 
-afterEach(async () => {
-  await conn?.close().catch(() => undefined);
-  await proxy?.close();
-  conn = undefined;
-  proxy = undefined;
-});
+/** A connection named `label` (made unique) through a fresh fault proxy, tracked, with its stage set. */
+async function stagedThroughProxy(
+  label: string, options: ConnectionOptions = { closeTimeout: CLOSE_TIMEOUT },
+): Promise<Proxied & { name: string; s: Stage }> {
+  const name = uniqueName(label);
+  const proxied = connections.trackProxied(await connectProxied(name, options));
+  return { ...proxied, name, s: await stage(proxied.conn) };
+}
+
+/**
+ * {@link stagedThroughProxy}; then `hold` stops traffic at the proxy, and one operation of each
+ * kind is left pending and checked to stay so.
+ */
+async function pendingBehindProxy(
+  label: string, hold: (link: ProxyConnection) => void,
+): Promise<Proxied & { name: string; pending: Watched[] }> {
+  const staged = await stagedThroughProxy(label);
+  hold(staged.link);
+  const pending = leavePending(staged.conn, staged.s);
+  await expectStillPending(pending);
+  return { ...staged, pending };
+}
+
+/**
+ * Calls `close` at t0 and waits for it and `pending` to settle: every pending operation must
+ * reject with `errorType` within SETTLE_LIMIT, and the close must resolve within closeTimeout.
+ */
+async function expectCloseSettles(
+  label: string, close: () => Promise<void>, pending: readonly Watched[], errorType: typeof ConnectionClosedError | typeof ChannelClosedError,
+): Promise<{ t0: number; closing: Watched }> {
+  const t0 = performance.now();
+  const closing = watch(label, close());
+  await settleAll([...pending, closing], CLOSE_TIMEOUT + 2000);
+  expect(lateOrWrong(pending, t0, SETTLE_LIMIT, errorType)).toEqual([]);
+  expect(closing.outcome).toBe('resolved');
+  expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 250);
+  return { t0, closing };
+}
 
 describe('R12: every pending operation settles', () => {
   it('client close(): all pending reject at once; close() ends within closeTimeout though the broker never hears it', async () => {
-    const name = uniqueName('r12-client-close');
-    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
-    const link = proxy.connections[0]!;
-    const s = await stage(conn);
-    link.pause();
-    const pending = leavePending(conn, s);
-    await expectStillPending(pending);
-
-    const t0 = performance.now();
-    const closing = watch('close()', conn.close());
-    await settleAll([...pending, closing], CLOSE_TIMEOUT + 2000);
-
-    expect(lateOrWrong(pending, t0, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
-    expect(closing.outcome).toBe('resolved');
-    expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 250);
+    const { proxy, conn, pending } = await pendingBehindProxy('r12-client-close', (link) => link.pause());
+    const { t0, closing } = await expectCloseSettles('close()', () => conn.close(), pending, ConnectionClosedError);
     console.log(`[R12 client close] slowest pending ${slowest(pending, t0).toFixed(1)} ms, close() ${(closing.settledAt! - t0).toFixed(0)} ms (closeTimeout ${CLOSE_TIMEOUT})`);
     await proxy.close();
     await expectNoLeakedHandles();
   });
 
   it('client close() with close-ok held back (downstream paused): close() ends within closeTimeout', async () => {
-    const name = uniqueName('r12-closeok-held');
-    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
-    const link = proxy.connections[0]!;
-    const s = await stage(conn);
-    link.pauseDownstream();
-    const pending = leavePending(conn, s);
-    await expectStillPending(pending);
-
-    const t0 = performance.now();
-    const closing = watch('close()', conn.close());
-    await settleAll([...pending, closing], CLOSE_TIMEOUT + 2000);
-
-    expect(lateOrWrong(pending, t0, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
-    expect(closing.outcome).toBe('resolved');
-    expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 250);
+    const { proxy, conn, pending } = await pendingBehindProxy('r12-closeok-held', (link) => link.pauseDownstream());
+    const { t0, closing } = await expectCloseSettles('close()', () => conn.close(), pending, ConnectionClosedError);
     expect(closing.settledAt! - t0).toBeGreaterThanOrEqual(CLOSE_TIMEOUT - 50);
     await proxy.close();
     await expectNoLeakedHandles();
@@ -116,30 +123,17 @@ describe('R12: every pending operation settles', () => {
 
   it('channel close() with close-ok held back: resolves within closeTimeout, its pending calls reject', async () => {
     const name = uniqueName('r12-ch-closeok-held');
-    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
-    const link = proxy.connections[0]!;
+    const { link, conn } = connections.trackProxied(await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
     const ch = await conn.channel();
     link.pauseDownstream();
     const declare = watch('queue.declare', ch.queueDeclare(uniqueName('q'), { exclusive: true }));
     await sleep(100);
-    const t0 = performance.now();
-    const closing = watch('channel close()', ch.close());
-    await settleAll([declare, closing], CLOSE_TIMEOUT + 2000);
-
-    expect(lateOrWrong([declare], t0, SETTLE_LIMIT, ChannelClosedError)).toEqual([]);
-    expect(closing.outcome).toBe('resolved');
-    expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 250);
+    await expectCloseSettles('channel close()', () => ch.close(), [declare], ChannelClosedError);
   });
 
   it('server close 320 (rabbitmqctl close_connection): all pending reject', async () => {
-    const name = uniqueName('r12-server-320');
-    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
-    const link = proxy.connections[0]!;
-    const closeEvent = new Promise<unknown>((done) => conn!.once('close', done));
-    const s = await stage(conn);
-    link.pause();
-    const pending = leavePending(conn, s);
-    await expectStillPending(pending);
+    const { name, proxy, conn, pending } = await pendingBehindProxy('r12-server-320', (link) => link.pause());
+    const closeEvent = new Promise<unknown>((done) => conn.once('close', done));
 
     expect(await closeConnections(name, 'R12 forced close')).toBe(1);
     const t0 = performance.now(); // close_connection returns once the broker has sent connection.close
@@ -156,13 +150,7 @@ describe('R12: every pending operation settles', () => {
   });
 
   it('socket reset (proxy drop): all pending reject', async () => {
-    const name = uniqueName('r12-reset');
-    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
-    const link = proxy.connections[0]!;
-    const s = await stage(conn);
-    link.pause();
-    const pending = leavePending(conn, s);
-    await expectStillPending(pending);
+    const { proxy, link, pending } = await pendingBehindProxy('r12-reset', (l) => l.pause());
 
     const t0 = performance.now();
     link.drop();
@@ -176,12 +164,9 @@ describe('R12: every pending operation settles', () => {
   });
 
   it('heartbeat timeout (heartbeat 1, proxy silent both ways): detected by 3 s, all pending reject', async () => {
-    const name = uniqueName('r12-heartbeat');
-    ({ proxy, conn } = await connectProxied(name, { heartbeat: 1, closeTimeout: CLOSE_TIMEOUT }));
+    const { proxy, link, conn, s } = await stagedThroughProxy('r12-heartbeat', { heartbeat: 1, closeTimeout: CLOSE_TIMEOUT });
     expect(conn.tuned.heartbeat).toBe(1);
-    const link = proxy.connections[0]!;
-    const closeEvent = watch('close event', new Promise((done) => conn!.once('close', done)));
-    const s = await stage(conn);
+    const closeEvent = watch('close event', new Promise((done) => conn.once('close', done)));
     link.pause();
     link.pauseDownstream();
     const silentFrom = performance.now();
@@ -200,7 +185,7 @@ describe('R12: every pending operation settles', () => {
 
   for (const fault of ['404 NOT_FOUND', '406 PRECONDITION_FAILED'] as const) {
     it(`channel error ${fault}: every pending operation of that channel rejects, the connection lives on`, async () => {
-      conn = await connectNamed(uniqueName('r12-channel-error'));
+      const conn = connections.track(await connectNamed(uniqueName('r12-channel-error')));
       const admin = await conn.channel();
       const queue = uniqueName('settle');
       const existing = uniqueName('existing');
@@ -241,9 +226,7 @@ describe('R12: every pending operation settles', () => {
   }
 
   it('an iterator with two next() calls pending: both settle when the connection ends', async () => {
-    const name = uniqueName('r12-two-next');
-    ({ proxy, conn } = await connectProxied(name, { closeTimeout: CLOSE_TIMEOUT }));
-    const s = await stage(conn);
+    const { proxy, s } = await stagedThroughProxy('r12-two-next');
     const first = watch('next() #1', s.iterator.next());
     const second = watch('next() #2', s.iterator.next());
     await sleep(100);
@@ -256,15 +239,13 @@ describe('R12: every pending operation settles', () => {
 
 describe('R15: concurrent close() calls', () => {
   it('ten concurrent connection close() calls send one connection.close and all resolve', async () => {
-    const name = uniqueName('r15');
-    ({ proxy, conn } = await connectProxied(name));
-    const link = proxy.connections[0]!;
+    const { proxy, link, conn } = connections.trackProxied(await connectProxied(uniqueName('r15')));
     const sent = recordMethods(link, 'c2s');
     const received = recordMethods(link, 's2c');
     const ch = await conn.channel();
     await ch.queueDeclare(uniqueName('q'), { exclusive: true });
 
-    const closes = Array.from({ length: 10 }, (_, i) => watch(`close() #${i + 1}`, conn!.close()));
+    const closes = Array.from({ length: 10 }, (_, i) => watch(`close() #${i + 1}`, conn.close()));
     await settleAll(closes, 5000);
     await within(link.closed, 2000);
 
@@ -279,9 +260,7 @@ describe('R15: concurrent close() calls', () => {
   });
 
   it('ten concurrent channel close() calls send one channel.close and all resolve', async () => {
-    const name = uniqueName('r15-channel');
-    ({ proxy, conn } = await connectProxied(name));
-    const link = proxy.connections[0]!;
+    const { link, conn } = connections.trackProxied(await connectProxied(uniqueName('r15-channel')));
     const sent = recordMethods(link, 'c2s');
     const ch = await conn.channel();
     const closes = Array.from({ length: 10 }, (_, i) => watch(`ch.close() #${i + 1}`, ch.close()));

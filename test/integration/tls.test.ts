@@ -6,34 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthenticationError, ConnectError, connect, type Connection, type ConnectionOptions } from '../../src/index.js';
+import { AuthenticationError, ConnectError, connect, type Connection } from '../../src/index.js';
 import { tlsInfo } from '../support/broker.js';
+import { trackConnections } from '../support/connections.js';
+import { expectConnectFailure } from '../support/expect-errors.js';
 import { uniqueName } from '../support/names.js';
 import { rabbitmqctl } from '../support/rabbitmqctl.js';
 
-const opened: Connection[] = [];
-async function open(url: string | ConnectionOptions, options?: ConnectionOptions): Promise<Connection> {
-  const conn = await connect(url, options);
-  opened.push(conn);
-  return conn;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close().catch(() => undefined)));
-});
+const connections = trackConnections();
+afterEach(() => connections.closeAll());
+const open = connections.open;
 
 function tlsPort(): number {
   const url = new URL(tlsInfo().url);
   return url.port === '' ? 5671 : Number(url.port);
-}
-
-/** Rejection of a connect() that must fail; closes the connection if it opened anyway. */
-async function failure(p: Promise<Connection>): Promise<Error> {
-  const outcome = await p.then((c) => c, (e: unknown) => e as Error);
-  if (!(outcome instanceof Error)) {
-    await outcome.close();
-    throw new Error('expected connect() to fail, but it connected');
-  }
-  return outcome;
 }
 
 interface ConnRow { user: string; auth_mechanism: string; ssl: boolean; ssl_protocol: string; client_properties: [string, string, unknown][] }
@@ -76,7 +62,7 @@ describe('amqps with server verification', () => {
   });
 
   it('without the CA the certificate check fails: ConnectError, no retry into plain text', async () => {
-    const err = await failure(connect({ host: '127.0.0.1', port: tlsPort(), tls: { servername: 'localhost' } }));
+    const err = await expectConnectFailure(connect({ host: '127.0.0.1', port: tlsPort(), tls: { servername: 'localhost' } }));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toMatch(/CERT|SIGN|ISSUER/);
     expect(err.message).toContain(`127.0.0.1:${tlsPort()}`);
@@ -84,7 +70,7 @@ describe('amqps with server verification', () => {
 
   it('a servername the certificate does not name is refused', async () => {
     const info = tlsInfo();
-    const err = await failure(connect({ host: '127.0.0.1', port: tlsPort(), tls: { ca: readFileSync(info.caFile), servername: 'not-localhost.example' } }));
+    const err = await expectConnectFailure(connect({ host: '127.0.0.1', port: tlsPort(), tls: { ca: readFileSync(info.caFile), servername: 'not-localhost.example' } }));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
   });
@@ -96,7 +82,7 @@ describe('amqps with server verification', () => {
 
   it('plain AMQP to the TLS port does not hang: it fails within the connection timeout', async () => {
     const started = Date.now();
-    const err = await failure(connect({ host: '127.0.0.1', port: tlsPort(), connectionTimeout: 3000 }));
+    const err = await expectConnectFailure(connect({ host: '127.0.0.1', port: tlsPort(), connectionTimeout: 3000 }));
     expect(Date.now() - started).toBeLessThan(5000);
     expect(err.name).toMatch(/ConnectionClosedError|TimeoutError|ProtocolVersionError|FrameError|AMQPError/);
   });
@@ -118,7 +104,7 @@ describe('EXTERNAL authentication with the client certificate', () => {
 
   it('without a client certificate EXTERNAL is refused: AuthenticationError 403', async () => {
     const info = tlsInfo();
-    const err = await failure(connect({
+    const err = await expectConnectFailure(connect({
       host: '127.0.0.1', port: tlsPort(), authMechanism: 'EXTERNAL', tls: { ca: readFileSync(info.caFile), servername: 'localhost' },
     }));
     expect(err).toBeInstanceOf(AuthenticationError);
@@ -161,12 +147,12 @@ describe('amqps URLs', () => {
     const base = `amqps://guest:guest@127.0.0.1:${tlsPort()}/`;
     const conn = await open(`${base}?verify=verify_none`);
     expect(conn.tuned.channelMax).toBeGreaterThan(0);
-    const err = await failure(connect(`${base}?verify=verify_peer&server_name_indication=localhost`));
+    const err = await expectConnectFailure(connect(`${base}?verify=verify_peer&server_name_indication=localhost`));
     expect(err).toBeInstanceOf(ConnectError);
   });
 
   it('a cacertfile that does not exist is an ArgumentError before any socket opens', async () => {
-    const err = await failure(connect(`amqps://guest:guest@localhost:${tlsPort()}/?cacertfile=/nonexistent/ca.pem`));
+    const err = await expectConnectFailure(connect(`amqps://guest:guest@localhost:${tlsPort()}/?cacertfile=/nonexistent/ca.pem`));
     expect(err.name).toBe('ArgumentError');
     expect(err.message).toContain('/nonexistent/ca.pem');
     expect(err.message).not.toContain('guest:guest');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '../../../src/frames/errors.js';
 import { negotiateHeartbeat, negotiateLimit, negotiateTune } from '../../../src/client/tune.js';
+import { expectFrameError } from '../../support/expect-errors.js';
 
 describe('negotiateLimit (channel_max, frame_max)', () => {
   it.each([
@@ -37,12 +37,7 @@ describe('negotiateTune', () => {
 
   it.each([1, 512, 4095])('refuses a server frame_max of %i (below the spec minimum) with 501', (frameMax) => {
     const run = () => negotiateTune({ channelMax: 0, frameMax: 131072, heartbeat: 0 }, { channelMax: 0, frameMax, heartbeat: 0 });
-    expect(run).toThrow(FrameError);
-    try {
-      run();
-    } catch (e) {
-      expect((e as FrameError).replyCode).toBe(501);
-    }
+    expectFrameError(run, 501);
   });
 
   it('accepts the spec minimum 4096 from the server even though it would not offer it', () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../../src/client/options.js';
 import { parseAmqpUrl, redactUrl, type AmqpUrlFields } from '../../../src/client/url.js';
+import { expectThrown } from '../../support/expect-errors.js';
 
 describe('parseAmqpUrl: scheme, user info, host, port', () => {
   const cases: Array<[string, AmqpUrlFields]> = [
@@ -141,14 +142,7 @@ describe('parseAmqpUrl: errors', () => {
     ['amqps://h?server_name_indication=', 'server_name_indication', /host name or 'disable'/],
   ];
   it.each(cases)('%s', (url, option, message) => {
-    let caught: unknown;
-    try {
-      parseAmqpUrl(url);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(ArgumentError);
-    const err = caught as ArgumentError;
+    const err = expectThrown(() => parseAmqpUrl(url), ArgumentError);
     expect(err.message).toMatch(message);
     expect(err.message.startsWith('invalid AMQP URL')).toBe(true);
     expect(err.option).toBe(option);
@@ -179,14 +173,7 @@ describe('parseAmqpUrl: the password never appears in an error', () => {
     [`amqp://u:${secret} @h`, [secret]],
   ];
   it.each(urls)('%s', (url, fragments) => {
-    let caught: unknown;
-    try {
-      parseAmqpUrl(url);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(ArgumentError);
-    const err = caught as ArgumentError;
+    const err = expectThrown(() => parseAmqpUrl(url), ArgumentError);
     for (const fragment of fragments) {
       expect(err.message).not.toContain(fragment);
       expect(String(err.option)).not.toContain(fragment);

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EncodeError, FrameError } from '../../../src/frames/errors.js';
+import { EncodeError } from '../../../src/frames/errors.js';
 import {
   MAX_FIELD_DEPTH, TypedField, readArray, readTable, typed, writeArray, writeTable, type FieldTable, type FieldValue,
 } from '../../../src/frames/field-table.js';
 import { Reader } from '../../../src/frames/reader.js';
 import { Writer } from '../../../src/frames/writer.js';
 import { arbFieldTable, arbFieldValue, canonDecoded, expectedDecoded } from '../../support/arbitraries.js';
+import { expectSyntaxError } from '../../support/expect-errors.js';
 import { hex } from '../../support/hex.js';
 
 function encode(table: FieldTable): Buffer {
@@ -33,18 +34,6 @@ function describeValue(v: unknown): string {
   if (v instanceof Date) return `Date(${v.getTime()})`;
   if (v !== null && typeof v === 'object') return JSON.stringify(v);
   return String(v);
-}
-
-function expect502(fn: () => unknown, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(FrameError);
-  expect((caught as FrameError).replyCode).toBe(502);
-  if (message) expect((caught as Error).message).toMatch(message);
 }
 
 describe('field tables: every RabbitMQ tag', () => {
@@ -177,7 +166,7 @@ describe('field tables: decoding', () => {
   it('keeps a timestamp beyond what a Date holds under its tag', () => {
     const t = decode(encode({ late: typed('T', 9e12) }));
     expect(t.late).toEqual(typed('T', 9e12));
-    expect502(() => decode(hex`0000000b 01 74 54 0020000000000000`), /timestamp .* exceeds 2\^53-1/);
+    expectSyntaxError(() => decode(hex`0000000b 01 74 54 0020000000000000`), /timestamp .* exceeds 2\^53-1/);
   });
 
   it('reads nested tables and arrays', () => {
@@ -199,14 +188,14 @@ describe('field tables: decoding', () => {
   });
 
   it('turns lies and junk into 502s', () => {
-    expect502(() => decode(hex`00000005 01 6b 5a 00 00`), /unknown field type 0x5a/); // 'Z'
-    expect502(() => decode(hex`00000010 01 6b 62 01`), /truncated field table/);
-    expect502(() => decode(hex`00000003 01 6b 49 00000001`)); // entry runs past the table's end
-    expect502(() => decode(hex`00000007 01 6b 41 ffffffff`), /truncated field array/);
-    expect502(() => decode(hex`00000007 01 6b 53 7fffffff`), /truncated long string/);
-    expect502(() => decode(hex`00000002 03 6b`), /truncated short string/); // key longer than the table
-    expect502(() => decode(hex`00000003 01 ff 56`), /not valid UTF-8/); // key not UTF-8
-    expect502(() => readTable(new Reader(hex`0000`)), /truncated long/);
+    expectSyntaxError(() => decode(hex`00000005 01 6b 5a 00 00`), /unknown field type 0x5a/); // 'Z'
+    expectSyntaxError(() => decode(hex`00000010 01 6b 62 01`), /truncated field table/);
+    expectSyntaxError(() => decode(hex`00000003 01 6b 49 00000001`)); // entry runs past the table's end
+    expectSyntaxError(() => decode(hex`00000007 01 6b 41 ffffffff`), /truncated field array/);
+    expectSyntaxError(() => decode(hex`00000007 01 6b 53 7fffffff`), /truncated long string/);
+    expectSyntaxError(() => decode(hex`00000002 03 6b`), /truncated short string/); // key longer than the table
+    expectSyntaxError(() => decode(hex`00000003 01 ff 56`), /not valid UTF-8/); // key not UTF-8
+    expectSyntaxError(() => readTable(new Reader(hex`0000`)), /truncated long/);
   });
 
   it('stops reading at the table end and leaves the reader after it', () => {
@@ -274,7 +263,7 @@ describe('field tables: nesting depth', () => {
     const inner = encode(deepest);
     const over = Buffer.concat([hex`00000000 01 6e 46`, inner]);
     over.writeUInt32BE(over.length - 4, 0);
-    expect502(() => decode(over), /nested deeper than 64/);
+    expectSyntaxError(() => decode(over), /nested deeper than 64/);
   });
 
   it('counts arrays and tables alike', () => {
@@ -307,7 +296,7 @@ describe('field tables: nesting depth', () => {
       at += 4;
       if (i < levels - 1) buf[at++] = 0x41;
     }
-    expect502(() => readTable(new Reader(buf)), /nested deeper than 64/);
+    expectSyntaxError(() => readTable(new Reader(buf)), /nested deeper than 64/);
   });
 });
 

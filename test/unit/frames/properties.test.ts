@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EncodeError, FrameError } from '../../../src/frames/errors.js';
+import { EncodeError } from '../../../src/frames/errors.js';
 import { typed } from '../../../src/frames/field-table.js';
 import {
   PROPERTY_NAMES, decodeContentHeader, writeContentHeader, type BasicProperties,
 } from '../../../src/frames/properties.js';
 import { Writer } from '../../../src/frames/writer.js';
 import { arbBasicProperties, canonDecoded, expectedDecoded } from '../../support/arbitraries.js';
+import { expectSyntaxError } from '../../support/expect-errors.js';
 import { hex } from '../../support/hex.js';
 
 function headerFrame(p: BasicProperties | undefined, bodySize = 0, channel = 1): Buffer {
@@ -33,18 +34,6 @@ function canonProps(p: BasicProperties, headers: (t: NonNullable<BasicProperties
   const out: Record<string, unknown> = { ...p };
   if (p.headers !== undefined) out.headers = headers(p.headers);
   return out;
-}
-
-function expect502(fn: () => unknown, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(FrameError);
-  expect((caught as FrameError).replyCode).toBe(502);
-  if (message) expect((caught as Error).message).toMatch(message);
 }
 
 describe('content header', () => {
@@ -149,32 +138,32 @@ describe('content header: decoding', () => {
   });
 
   it('refuses a continuation word that sets a property', () => {
-    expect502(() => decodePayload(Buffer.concat([base, hex`0001 8000`])), /beyond the 14/);
-    expect502(() => decodePayload(Buffer.concat([base, hex`0001 0002`])), /beyond the 14/);
+    expectSyntaxError(() => decodePayload(Buffer.concat([base, hex`0001 8000`])), /beyond the 14/);
+    expectSyntaxError(() => decodePayload(Buffer.concat([base, hex`0001 0002`])), /beyond the 14/);
   });
 
   it('refuses flag bit 1 (a fifteenth property)', () => {
-    expect502(() => decodePayload(Buffer.concat([base, hex`0002`])), /15th property/);
+    expectSyntaxError(() => decodePayload(Buffer.concat([base, hex`0002`])), /15th property/);
   });
 
   it('refuses trailing bytes', () => {
-    expect502(() => decodePayload(Buffer.concat([base, hex`0000 00`])), /1 bytes after its properties/);
-    expect502(() => decodePayload(Buffer.concat([base, hex`1000 02 ffff`])), /2 bytes after/);
+    expectSyntaxError(() => decodePayload(Buffer.concat([base, hex`0000 00`])), /1 bytes after its properties/);
+    expectSyntaxError(() => decodePayload(Buffer.concat([base, hex`1000 02 ffff`])), /2 bytes after/);
   });
 
   it('refuses truncation anywhere', () => {
     const whole = headerFrame({ contentType: 'a', headers: { k: 'v' }, timestamp: 1, appId: 'z' }, 3);
     const payload = whole.subarray(7, whole.length - 1);
-    for (let n = 0; n < payload.length; n++) expect502(() => decodePayload(payload.subarray(0, n)));
+    for (let n = 0; n < payload.length; n++) expectSyntaxError(() => decodePayload(payload.subarray(0, n)));
   });
 
   it('refuses a body size or timestamp above 2^53-1', () => {
-    expect502(() => decodePayload(hex`003c 0000 0020000000000000 0000`), /body size .* exceeds 2\^53-1/);
-    expect502(() => decodePayload(Buffer.concat([base, hex`0040 ffffffffffffffff`])), /timestamp/);
+    expectSyntaxError(() => decodePayload(hex`003c 0000 0020000000000000 0000`), /body size .* exceeds 2\^53-1/);
+    expectSyntaxError(() => decodePayload(Buffer.concat([base, hex`0040 ffffffffffffffff`])), /timestamp/);
   });
 
   it('refuses a short-string property that is not UTF-8', () => {
-    expect502(() => decodePayload(Buffer.concat([base, hex`8000 01 ff`])), /not valid UTF-8/);
+    expectSyntaxError(() => decodePayload(Buffer.concat([base, hex`8000 01 ff`])), /not valid UTF-8/);
   });
 
   it('reads the class id and weight as sent', () => {

@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '../../../src/frames/errors.js';
 import { Reader, decodeText } from '../../../src/frames/reader.js';
+import { expectSyntaxError } from '../../support/expect-errors.js';
 import { hex } from '../../support/hex.js';
-
-/** Expect a 502 SYNTAX_ERROR (a FrameError, never a RangeError). */
-function expect502(fn: () => unknown, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(FrameError);
-  expect((caught as FrameError).replyCode).toBe(502);
-  if (message) expect((caught as Error).message).toMatch(message);
-}
 
 describe('Reader primitives', () => {
   it('reads what the wire says', () => {
@@ -33,8 +20,8 @@ describe('Reader primitives', () => {
   });
 
   it('refuses a u64 above 2^53-1 rather than rounding it', () => {
-    expect502(() => new Reader(hex`0020000000000000`).u64('delivery tag'), /delivery tag 9007199254740992 exceeds 2\^53-1/);
-    expect502(() => new Reader(hex`ffffffffffffffff`).u64());
+    expectSyntaxError(() => new Reader(hex`0020000000000000`).u64('delivery tag'), /delivery tag 9007199254740992 exceeds 2\^53-1/);
+    expectSyntaxError(() => new Reader(hex`ffffffffffffffff`).u64());
   });
 
   it('turns every truncated read into a 502, never a RangeError', () => {
@@ -44,31 +31,31 @@ describe('Reader primitives', () => {
       (r) => r.u64Big(), (r) => r.f32(), (r) => r.f64(), (r) => r.shortstr(), (r) => r.longstrBytes(),
       (r) => r.view(2, 'payload'),
     ];
-    for (const read of reads) expect502(() => read(new Reader(one)), /truncated/);
-    expect502(() => new Reader(Buffer.alloc(0)).u8(), /truncated octet/);
+    for (const read of reads) expectSyntaxError(() => read(new Reader(one)), /truncated/);
+    expectSyntaxError(() => new Reader(Buffer.alloc(0)).u8(), /truncated octet/);
   });
 
   it('respects its end even when the buffer goes on', () => {
     const buf = hex`00 01 02 03 04 05 06 07`;
     const r = new Reader(buf, 2, 5);
     expect(r.u16()).toBe(0x0203);
-    expect502(() => r.u16());
+    expectSyntaxError(() => r.u16());
     expect(r.u8()).toBe(4);
-    expect502(() => r.u8());
+    expectSyntaxError(() => r.u8());
   });
 
   it('checks a short string against its length octet', () => {
     expect(new Reader(hex`03 616263`).shortstr()).toBe('abc');
     expect(new Reader(hex`02 c3a9`).shortstr()).toBe('é');
     expect(new Reader(hex`00`).shortstr()).toBe('');
-    expect502(() => new Reader(hex`04 616263`).shortstr(), /truncated short string: needs 4 bytes, 3 left/);
-    expect502(() => new Reader(hex`ff`).shortstr(), /truncated short string/);
+    expectSyntaxError(() => new Reader(hex`04 616263`).shortstr(), /truncated short string: needs 4 bytes, 3 left/);
+    expectSyntaxError(() => new Reader(hex`ff`).shortstr(), /truncated short string/);
   });
 
   it('refuses a short string that is not UTF-8', () => {
-    expect502(() => new Reader(hex`01 ff`).shortstr(), /not valid UTF-8/);
-    expect502(() => new Reader(hex`02 c328`).shortstr(), /not valid UTF-8/);
-    expect502(() => new Reader(hex`03 eda080`).shortstr(), /not valid UTF-8/); // an encoded surrogate
+    expectSyntaxError(() => new Reader(hex`01 ff`).shortstr(), /not valid UTF-8/);
+    expectSyntaxError(() => new Reader(hex`02 c328`).shortstr(), /not valid UTF-8/);
+    expectSyntaxError(() => new Reader(hex`03 eda080`).shortstr(), /not valid UTF-8/); // an encoded surrogate
   });
 
   it('checks a long string against its length and copies it out', () => {
@@ -79,8 +66,8 @@ describe('Reader primitives', () => {
     buf[4] = 0x7a;
     expect(s.toString()).toBe('abc');
     expect(r.u8()).toBe(0xff);
-    expect502(() => new Reader(hex`ffffffff 00`).longstrBytes(), /needs 4294967295 bytes, 1 left/);
-    expect502(() => new Reader(hex`00000002 00`).longstrBytes());
+    expectSyntaxError(() => new Reader(hex`ffffffff 00`).longstrBytes(), /needs 4294967295 bytes, 1 left/);
+    expectSyntaxError(() => new Reader(hex`00000002 00`).longstrBytes());
   });
 
   it('view returns bytes without copying', () => {
@@ -93,6 +80,6 @@ describe('Reader primitives', () => {
   it('decodeText keeps ASCII and UTF-8 and refuses the rest', () => {
     expect(decodeText(hex`61 62 e282ac`, 0, 5, 'x')).toBe('ab€');
     expect(decodeText(hex`00 7f`, 0, 2, 'x')).toBe('\u0000\u007f');
-    expect502(() => decodeText(hex`80`, 0, 1, 'reply text'), /reply text is not valid UTF-8/);
+    expectSyntaxError(() => decodeText(hex`80`, 0, 1, 'reply text'), /reply text is not valid UTF-8/);
   });
 });

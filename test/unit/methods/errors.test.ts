@@ -11,6 +11,7 @@ import { Writer } from '../../../src/frames/writer.js';
 import { decodeMethod, METHOD_BY_NAME } from '../../../src/methods/codec.js';
 import { METHODS, type MethodDef } from '../../../src/methods/definitions.js';
 import { decodeBasicDeliver, encodeBasicPublish } from '../../../src/methods/fast-path.js';
+import { expectFrameError, expectThrown } from '../../support/expect-errors.js';
 import { encodeByName, methodFrame, onlyFrame } from './frame-helpers.js';
 import { methodArgs } from './method-arbitraries.js';
 
@@ -21,20 +22,14 @@ function expectEncodeError(encode: (w: Writer) => void, message?: RegExp, label 
   const w = new Writer(8);
   const before = Buffer.from('already-queued frame bytes');
   w.bytes(before);
-  let caught: unknown;
-  try {
-    encode(w);
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `${label}: an EncodeError`).toBeInstanceOf(EncodeError);
-  if (message) expect((caught as Error).message, label).toMatch(message);
+  const caught = expectThrown(() => encode(w), EncodeError, `${label}: an EncodeError`);
+  if (message) expect(caught.message, label).toMatch(message);
   expect(w.pos, `${label}: writer position`).toBe(before.length);
   expect(Buffer.from(w.buf.subarray(0, w.pos))).toEqual(before);
   // The writer still works after the failure.
   encodeByName(w, 1, 'basic.qos-ok', {});
   expect(w.pos).toBe(before.length + 12);
-  return caught as EncodeError;
+  return caught;
 }
 
 const valid = { queue: 'q', passive: false, durable: true, exclusive: false, autoDelete: false };
@@ -145,18 +140,6 @@ function samplePayload(def: MethodDef, seed: number): Buffer {
   const input = fc.sample(methodArgs(def), { numRuns: 1, seed })[0]!.input;
   const f = onlyFrame(methodFrame(3, def.name, input));
   return Buffer.from(f.buf.subarray(f.start, f.end));
-}
-
-function expectFrameError(decode: () => unknown, replyCode: number, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    decode();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `a FrameError ${replyCode}`).toBeInstanceOf(FrameError);
-  expect((caught as FrameError).replyCode).toBe(replyCode);
-  if (message) expect((caught as Error).message).toMatch(message);
 }
 
 describe('decode errors', () => {
