@@ -15,7 +15,7 @@ import { METHOD_BY_NAME, decodeMethod, encodeMethod } from '../methods/codec.js'
 import type { Method, MethodArgs, MethodName } from '../methods/types.js';
 import { Channel } from './channel.js';
 import type { CallOptions, ChannelHost } from './channel-core.js';
-import { AuthenticationError, ConnectionClosedError, TimeoutError, UsageError, type CloseReason } from './errors.js';
+import { AuthenticationError, ConnectionClosedError, UsageError, type CloseReason } from './errors.js';
 import { safeEmit, warn } from './events.js';
 import { Handshake, type HandshakeResult } from './handshake.js';
 import { Heartbeat, now, type HeartbeatHost } from './heartbeat.js';

@@ -114,7 +114,7 @@ describe('timeouts', () => {
     await peer.expect('connection.update-secret');
     await first.settled;
     expect(first.error).toBeInstanceOf(TimeoutError);
-    peer.handle('connection.update-secret', (m, p) => p.send(0, 'connection.update-secret-ok', {}));
+    peer.handle('connection.update-secret', (_m, p) => p.send(0, 'connection.update-secret-ok', {}));
     const second = track('second', conn.updateSecret('token-2', 'refresh', { timeout: 100 }));
     await Promise.race([second.settled, peer.sleep(500)]);
     expect(second.status).not.toBe('pending');

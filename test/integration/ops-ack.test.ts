@@ -6,7 +6,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError, type Channel, type Connection, type Message } from '../../src/index.js';
 import { trackConnections } from '../support/connections.js';
-import { queueName } from '../support/names.js';
 import { rabbitmqctl } from '../support/rabbitmqctl.js';
 
 const connections = trackConnections();
@@ -151,7 +150,7 @@ describe('nack and reject', () => {
   });
 
   it('nack without requeue dead-letters through x-dead-letter-exchange; reject too', async () => {
-    const { conn, ch } = await open();
+    const { ch } = await open();
     const dlx = (await ch.queueDeclare('', { exclusive: true })).queue;
     const queue = await queueWith(ch, ['nacked', 'rejected', 'nack-multi-1', 'nack-multi-2'], {
       'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlx,
