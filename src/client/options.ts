@@ -72,7 +72,7 @@ export interface ConnectionOptions {
   closeTimeout?: number;
   /** Limit for the reply to a synchronous method (declare, bind, qos...). 0: none. Default 30000. */
   rpcTimeout?: number;
-  /** Bytes of unsent output above which basicPublish returns false and `drain` is awaited. Default 1 MiB. */
+  /** Bytes of unsent output above which basicPublish returns false and `drain` is awaited. Default 256 KiB. */
   writeHighWaterMark?: number;
   /** Largest message body accepted from the broker, checked when its header announces the size. Default 128 MiB. */
   maxMessageSize?: number;
@@ -131,7 +131,7 @@ export const CONNECTION_DEFAULTS = Object.freeze({
   tcp: Object.freeze({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 0 }),
   closeTimeout: 5000,
   rpcTimeout: 30_000,
-  writeHighWaterMark: 1024 * 1024,
+  writeHighWaterMark: 256 * 1024,
   maxMessageSize: 128 * 1024 * 1024,
   maxConfirmsInFlight: 2048,
 });

@@ -7,6 +7,8 @@ import type { Socket } from 'node:net';
 import { Writer } from '../frames/writer.js';
 import { now } from './heartbeat.js';
 
+const RESOLVED = Promise.resolve();
+
 /**
  * Buffers output and flushes it at the end of the tick: every frame written until then goes out
  * in one socket write. While the socket still holds an earlier write, output gathers in the
@@ -44,7 +46,8 @@ export class Output {
   scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(this.flush);
+    // A resolved promise rather than queueMicrotask, which wraps every callback in an AsyncResource.
+    RESOLVED.then(this.flush);
   }
 
   /** Hand everything written so far to the socket now (unless a write is still pending). */

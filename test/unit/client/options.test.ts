@@ -45,7 +45,7 @@ const DEFAULTS: ResolvedConnectionOptions = {
   tcp: { noDelay: true, keepAlive: true, keepAliveInitialDelay: 0 },
   closeTimeout: 5000,
   rpcTimeout: 30000,
-  writeHighWaterMark: 1024 * 1024,
+  writeHighWaterMark: 256 * 1024,
   maxMessageSize: 128 * 1024 * 1024,
   maxConfirmsInFlight: 2048,
 };
