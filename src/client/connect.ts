@@ -14,7 +14,9 @@ import { ArgumentError, resolveConnectionOptions, type ConnectionOptions, type R
  * Connect to a broker: `connect('amqp://user:pass@host:5672/vhost?heartbeat=10')`,
  * `connect({ host, credentials, heartbeat })`, or a URL plus an options object. Resolves once
  * connection.open-ok has arrived. Rejects with ConnectError (no socket), AuthenticationError,
- * ProtocolVersionError, TimeoutError (connectionTimeout), or ConnectionClosedError.
+ * ProtocolVersionError, TimeoutError (connectionTimeout), ConnectionClosedError (the broker
+ * closed: a vhost it refuses, say), FrameError (the server broke the protocol during the
+ * handshake, e.g. a frame_max below 4096), or ArgumentError (bad options).
  */
 export async function connect(url?: string | ConnectionOptions, options?: ConnectionOptions): Promise<Connection> {
   const opts = resolveConnectionOptions(url, options);

@@ -193,6 +193,14 @@ describe('URL forms and options', () => {
     expect(conn.options.authMechanisms).toEqual(['AMQPLAIN']);
   });
 
+  it('updateSecret: the broker answers update-secret-ok and the connection goes on working', async () => {
+    const conn = await open(encodedUserUrl('/'));
+    await conn.updateSecret(PASSWORD, 'rotation');
+    const ch = await conn.channel();
+    const { queue } = await ch.queueDeclare('', { exclusive: true });
+    expect(queue).toMatch(/^amq\.gen-/);
+  });
+
   it('heartbeat: absent takes the server value, a number is negotiated down, 0 turns it off', async () => {
     const serverDefault = await open();
     expect(serverDefault.tuned.heartbeat).toBe(60);
