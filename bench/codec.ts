@@ -17,7 +17,7 @@ import {
   DEFAULT_FRAME_MAX, FrameParser, FrameType, Writer, decodeContentHeader, writeContent,
   type BasicProperties, type FrameHandler,
 } from '../src/frames/index.js';
-import { BASIC_DELIVER_KEY, decodeBasicDeliver, encodeBasicPublish, encodeMethod, type BasicDeliverArgs } from '../src/methods/index.js';
+import { BASIC_DELIVER_KEY, DeliverCache, decodeBasicDeliver, encodeBasicPublish, encodeMethod, type BasicDeliverArgs } from '../src/methods/index.js';
 import { parseBenchArgs, type CommonFlags } from './lib/args.js';
 import { runJsonChild } from './lib/child.js';
 import { describeMachine, machineInfo } from './lib/machine.js';
@@ -192,7 +192,7 @@ class DeliveryAssembler implements FrameHandler {
   delivered = 0;
   last: Delivery | null = null;
   private fields: BasicDeliverArgs | null = null;
-  private prev: BasicDeliverArgs | undefined = undefined;
+  private readonly cache = new DeliverCache();
   private properties: BasicProperties = {};
   private bodySize = 0;
   private parts: Buffer[] = [];
@@ -202,8 +202,8 @@ class DeliveryAssembler implements FrameHandler {
     if (type === FrameType.METHOD) {
       const key = ((buf[start]! << 24) | (buf[start + 1]! << 16) | (buf[start + 2]! << 8) | buf[start + 3]!) >>> 0;
       if (key !== BASIC_DELIVER_KEY) throw new BenchCheckError('expected basic.deliver');
-      // The previous delivery lets the decoder reuse its consumer tag, exchange and routing key strings.
-      this.fields = decodeBasicDeliver(buf, start, end, this.prev);
+      // As a channel does: repeated consumer tag, exchange and routing key strings are reused.
+      this.fields = decodeBasicDeliver(buf, start, end, this.cache);
     } else if (type === FrameType.HEADER) {
       const h = decodeContentHeader(buf, start, end);
       this.properties = h.properties;
@@ -230,7 +230,6 @@ class DeliveryAssembler implements FrameHandler {
   private complete(body: Buffer): void {
     const fields = this.fields!;
     this.last = { fields, properties: this.properties, body };
-    this.prev = fields;
     this.fields = null;
     this.delivered++;
   }

@@ -8,7 +8,7 @@ import { FrameType, ReplyCode } from '../frames/constants.js';
 import { FrameError } from '../frames/errors.js';
 import type { Writer } from '../frames/writer.js';
 import { METHOD_BY_NAME, decodeMethod, encodeMethod, encodeMethodDef } from '../methods/codec.js';
-import { BASIC_DELIVER_KEY, decodeBasicDeliver, encodeBasicAck, type BasicDeliverArgs } from '../methods/fast-path.js';
+import { BASIC_DELIVER_KEY, DeliverCache, decodeBasicDeliver, encodeBasicAck, type BasicDeliverArgs } from '../methods/fast-path.js';
 import type { DecodedArgs, Method, MethodArgs, MethodName } from '../methods/types.js';
 import { ConfirmTracker } from './confirms.js';
 import type { Consumer } from './consumers.js';
@@ -80,8 +80,8 @@ export class ChannelCore extends EventEmitter implements Acker {
   protected state: State = 'opening';
   protected readonly calls: SyncCalls;
   private readonly assembler: ContentAssembler<ContentMethod>;
-  /** The previous basic.deliver: its strings are reused when the next one repeats them. */
-  private lastDeliver: BasicDeliverArgs | undefined;
+  /** Strings of recent basic.deliver frames, reused when the next one repeats them. */
+  private readonly deliverCache = new DeliverCache();
   protected readonly consumers = new Map<string, Consumer>();
   protected confirms: ConfirmTracker | null = null;
   /** Delivery tags handed out with manual ack and not yet settled. */
@@ -166,8 +166,7 @@ export class ChannelCore extends EventEmitter implements Acker {
 
   private onMethodFrame(buf: Buffer, start: number, end: number): void {
     if (end - start >= 4 && buf.readUInt32BE(start) === BASIC_DELIVER_KEY) {
-      const d = decodeBasicDeliver(buf, start, end, this.lastDeliver);
-      this.lastDeliver = d;
+      const d = decodeBasicDeliver(buf, start, end, this.deliverCache);
       this.assembler.begin({ kind: 'deliver', args: d }, 60);
       return;
     }

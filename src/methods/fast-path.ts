@@ -68,16 +68,30 @@ export interface BasicDeliverArgs {
   routingKey: string;
 }
 
+/** One remembered short string: the bytes it came from and the text they decoded to. */
+class ShortstrSlot {
+  bytes: Buffer = Buffer.alloc(0);
+  text = '';
+}
+
+/**
+ * Memory of the consumer tag, exchange and routing key of the previous basic.deliver on one
+ * channel. A consumer mostly sees the same three strings, so when the bytes repeat, the string
+ * decoded from them last time is reused: a byte compare instead of a UTF-8 check and a new string.
+ */
+export class DeliverCache {
+  /** @internal */ readonly consumerTag = new ShortstrSlot();
+  /** @internal */ readonly exchange = new ShortstrSlot();
+  /** @internal */ readonly routingKey = new ShortstrSlot();
+}
+
 /**
  * Decode the payload of a method frame known to be basic.deliver (class/method ids included).
- *
- * `prev`, the previous delivery's arguments on the same channel, is optional: a consumer tag,
- * exchange or routing key whose bytes equal the previous ASCII value comes back as that same
- * string, skipping a string allocation per field (a consumer mostly sees the same three).
+ * `cache`, kept per channel, lets repeated strings be reused (see DeliverCache).
  */
-export function decodeBasicDeliver(buf: Buffer, start: number, end: number, prev?: BasicDeliverArgs): BasicDeliverArgs {
+export function decodeBasicDeliver(buf: Buffer, start: number, end: number, cache?: DeliverCache): BasicDeliverArgs {
   let pos = start + 4;
-  const consumerTag = shortstrAt(buf, pos, end, prev?.consumerTag);
+  const consumerTag = shortstrAt(buf, pos, end, cache?.consumerTag);
   pos += 1 + buf[pos]!;
   need(8, pos, end, 'delivery tag');
   const hi = ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
@@ -86,9 +100,9 @@ export function decodeBasicDeliver(buf: Buffer, start: number, end: number, prev
   pos += 8;
   need(1, pos, end, 'octet');
   const redelivered = (buf[pos++]! & 1) !== 0;
-  const exchange = shortstrAt(buf, pos, end, prev?.exchange);
+  const exchange = shortstrAt(buf, pos, end, cache?.exchange);
   pos += 1 + buf[pos]!;
-  const routingKey = shortstrAt(buf, pos, end, prev?.routingKey);
+  const routingKey = shortstrAt(buf, pos, end, cache?.routingKey);
   pos += 1 + buf[pos]!;
   if (pos !== end) throw syntaxError(`basic.deliver has ${end - pos} bytes after its last argument`);
   return { consumerTag, deliveryTag: hi * 0x100000000 + lo, redelivered, exchange, routingKey };
@@ -99,20 +113,21 @@ function need(n: number, pos: number, end: number, what: string): void {
   if (n > end - pos) throw syntaxError(`truncated ${what}: needs ${n} bytes, ${end - pos} left`);
 }
 
-/** The short string at `pos` (length octet included); `prev` when the bytes spell it in ASCII. */
-function shortstrAt(buf: Buffer, pos: number, end: number, prev: string | undefined): string {
+/** The short string at `pos` (length octet included), reusing the slot's text when the bytes repeat. */
+function shortstrAt(buf: Buffer, pos: number, end: number, slot: ShortstrSlot | undefined): string {
   need(1, pos, end, 'short string length');
   const len = buf[pos]!;
   const from = pos + 1;
   need(len, from, end, 'short string');
-  if (prev !== undefined && prev.length === len) {
+  if (slot === undefined) return decodeText(buf, from, from + len, 'short string');
+  const known = slot.bytes;
+  if (known.length === len) {
     let i = 0;
-    // Only ASCII bytes may match: a byte 0x80-0xff equal to a Latin-1 code unit is not that character in UTF-8.
-    for (; i < len; i++) {
-      const c = buf[from + i]!;
-      if (c > 0x7f || c !== prev.charCodeAt(i)) break;
-    }
-    if (i === len) return prev;
+    while (i < len && buf[from + i] === known[i]) i++;
+    if (i === len) return slot.text;
   }
-  return decodeText(buf, from, from + len, 'short string');
+  const text = decodeText(buf, from, from + len, 'short string');
+  slot.bytes = Buffer.from(buf.subarray(from, from + len));
+  slot.text = text;
+  return text;
 }

@@ -10,5 +10,5 @@ export {
 } from './codec.js';
 export {
   encodeBasicPublish, encodeBasicAck, decodeBasicDeliver, BASIC_PUBLISH_KEY, BASIC_DELIVER_KEY, BASIC_ACK_KEY,
-  type BasicDeliverArgs,
+  DeliverCache, type BasicDeliverArgs,
 } from './fast-path.js';

@@ -8,8 +8,7 @@ import { FrameError } from '../../../src/frames/errors.js';
 import { Writer } from '../../../src/frames/writer.js';
 import { decodeMethod, encodeMethod } from '../../../src/methods/codec.js';
 import {
-  BASIC_ACK_KEY, BASIC_DELIVER_KEY, BASIC_PUBLISH_KEY, decodeBasicDeliver, encodeBasicAck, encodeBasicPublish,
-  type BasicDeliverArgs,
+  BASIC_ACK_KEY, BASIC_DELIVER_KEY, BASIC_PUBLISH_KEY, DeliverCache, decodeBasicDeliver, encodeBasicAck, encodeBasicPublish,
 } from '../../../src/methods/fast-path.js';
 import { METHOD_BY_NAME } from '../../../src/methods/codec.js';
 import { methodFrame, onlyFrame } from './frame-helpers.js';
@@ -123,27 +122,36 @@ describe('decodeBasicDeliver', () => {
     consumerTag: repeating, deliveryTag, redelivered: fc.boolean(), exchange: repeating, routingKey: repeating,
   });
 
-  it('given the previous delivery as a hint, still agrees with decodeMethod', () => {
+  it('with a per-channel cache, still agrees with decodeMethod delivery after delivery', () => {
     fc.assert(
       fc.property(fc.array(hint, { minLength: 1, maxLength: 6 }), (deliveries) => {
-        let prev: BasicDeliverArgs | undefined;
+        const cache = new DeliverCache();
         for (const args of deliveries) {
           const f = onlyFrame(methodFrame(1, 'basic.deliver', args));
-          const fast = decodeBasicDeliver(f.buf, f.start, f.end, prev);
+          const fast = decodeBasicDeliver(f.buf, f.start, f.end, cache);
           expect(fast).toEqual(args);
           expect(decodeMethod(f.buf, f.start, f.end).args).toEqual(fast);
-          prev = fast;
         }
       }),
       { numRuns: RUNS },
     );
   });
 
-  it('a hint whose code units equal Latin-1 bytes is not taken for the UTF-8 text', () => {
-    // The bytes c3 a9 spell "é" in UTF-8; the hint "Ã©" has the same two code units as those bytes.
-    const f = onlyFrame(methodFrame(1, 'basic.deliver', { consumerTag: 'é', deliveryTag: 1, redelivered: false, exchange: '', routingKey: '' }));
-    const prev = { consumerTag: '\u00c3\u00a9', deliveryTag: 0, redelivered: false, exchange: '', routingKey: '' };
-    expect(decodeBasicDeliver(f.buf, f.start, f.end, prev).consumerTag).toBe('é');
+  it('the cache reuses a string only when the bytes repeat, whatever the text looks like', () => {
+    const cache = new DeliverCache();
+    const frame = (consumerTag: string) =>
+      onlyFrame(methodFrame(1, 'basic.deliver', { consumerTag, deliveryTag: 1, redelivered: false, exchange: '', routingKey: '' }));
+    const e = frame('\u00e9'); // c3 a9 in UTF-8
+    const first = decodeBasicDeliver(e.buf, e.start, e.end, cache).consumerTag;
+    expect(first).toBe('\u00e9');
+    // Same length, different bytes: decoded afresh, not taken from the cache.
+    const other = frame('ab');
+    expect(decodeBasicDeliver(other.buf, other.start, other.end, cache).consumerTag).toBe('ab');
+    // Back to the first bytes: right text again, and invalid UTF-8 is never hidden by the cache.
+    expect(decodeBasicDeliver(e.buf, e.start, e.end, cache).consumerTag).toBe('\u00e9');
+    const bad = Buffer.from(e.buf.subarray(e.start, e.end));
+    bad[5] = 0xff;
+    expect(() => decodeBasicDeliver(bad, 0, bad.length, cache)).toThrow(FrameError);
   });
 
   /** The outcome of a decoder as a comparable value: the args or the error's reply code. */
@@ -173,7 +181,13 @@ describe('decodeBasicDeliver', () => {
       fc.property(fc.oneof(shaped, noise), fc.nat({ max: 40 }), fc.option(hint), (body, cut, prev) => {
         const full = Buffer.concat([Buffer.from([0, 60, 0, 60]), body]);
         const end = Math.max(4, full.length - (cut % (full.length + 1)));
-        const fast = outcome(() => decodeBasicDeliver(full, 0, end, prev ?? undefined));
+        // A cache primed by an earlier, valid delivery must not change the outcome.
+        const cache = new DeliverCache();
+        if (prev !== null) {
+          const f = onlyFrame(methodFrame(1, 'basic.deliver', prev));
+          decodeBasicDeliver(f.buf, f.start, f.end, cache);
+        }
+        const fast = outcome(() => decodeBasicDeliver(full, 0, end, cache));
         const slow = outcome(() => decodeMethod(full, 0, end).args);
         expect(fast).toEqual(slow);
       }),
