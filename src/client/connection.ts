@@ -92,9 +92,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
 
   /** @internal */ get writer(): Writer { return this.output.writer; }
   /** @internal */ get lastWrite(): number { return this.output.lastWrite; }
-  /** @internal */ get writeBlocked(): boolean {
-    return this.output.blocked;
-  }
+  /** @internal */ get writeBlocked(): boolean { return this.output.blocked; }
   /** @internal */ get rpcTimeout(): number { return this.options.rpcTimeout; }
   /** @internal */ get closeTimeout(): number { return this.options.closeTimeout; }
   /** @internal */ get maxMessageSize(): number { return this.options.maxMessageSize; }
