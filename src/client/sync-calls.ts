@@ -114,11 +114,6 @@ export class SyncCalls {
     return true;
   }
 
-  /** Does `key` answer the call in flight? */
-  expects(key: number): boolean {
-    return this.inFlight !== null && this.inFlight.replies.includes(key);
-  }
-
   private abort(call: SyncCall, err: Error): void {
     if (call === this.inFlight) return this.stuck(call, err);
     this.drop(call, err);

@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 import { EncodeError, syntaxError } from './errors.js';
-import { Reader, decodeText, isUtf8 } from './reader.js';
+import { Reader, tryDecodeText } from './reader.js';
 import type { Writer } from './writer.js';
 
 /** RabbitMQ's field-value type letters. */
@@ -296,8 +296,7 @@ function readValue(r: Reader, depth: number): FieldValue {
       r.need(len, 'long string');
       const start = r.pos;
       r.pos += len;
-      if (isAsciiOrUtf8(r.buf, start, r.pos)) return decodeText(r.buf, start, r.pos, 'long string');
-      return Buffer.from(r.buf.subarray(start, r.pos));
+      return tryDecodeText(r.buf, start, r.pos) ?? Buffer.from(r.buf.subarray(start, r.pos));
     }
     case 0x78: return r.longstrBytes(); // x
     case 0x41: return readArray(r, depth + 1); // A
@@ -310,9 +309,4 @@ function readValue(r: Reader, depth: number): FieldValue {
     default:
       throw syntaxError(`unknown field type 0x${tag.toString(16).padStart(2, '0')} in field table`);
   }
-}
-
-function isAsciiOrUtf8(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i]! > 0x7f) return isUtf8(buf, start, end);
-  return true;
 }

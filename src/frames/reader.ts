@@ -143,6 +143,13 @@ export class Reader {
 
 /** Decode UTF-8, with an ASCII fast path; invalid UTF-8 is a 502. */
 export function decodeText(buf: Buffer, start: number, end: number, what: string): string {
+  const text = tryDecodeText(buf, start, end);
+  if (text === null) throw syntaxError(`${what} is not valid UTF-8`);
+  return text;
+}
+
+/** Decode UTF-8 with an ASCII fast path; null when the bytes are not valid UTF-8. */
+export function tryDecodeText(buf: Buffer, start: number, end: number): string | null {
   let ascii = true;
   for (let i = start; i < end; i++) {
     if (buf[i]! > 0x7f) {
@@ -154,16 +161,6 @@ export function decodeText(buf: Buffer, start: number, end: number, what: string
   try {
     return utf8.decode(buf.subarray(start, end));
   } catch {
-    throw syntaxError(`${what} is not valid UTF-8`);
-  }
-}
-
-/** True when `buf[start, end)` is valid UTF-8. */
-export function isUtf8(buf: Buffer, start: number, end: number): boolean {
-  try {
-    utf8.decode(buf.subarray(start, end));
-    return true;
-  } catch {
-    return false;
+    return null;
   }
 }
