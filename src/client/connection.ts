@@ -68,7 +68,8 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
     // update-secret-ok carries nothing to tell replies apart, but they come in order: after a
     // timeout the stale reply is skipped and the next call goes out.
     this.calls0 = new SyncCalls({ onStuck: () => true });
-    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
+    // The socket's end also ends the wait for close-ok.
+    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve(clearTimeout(this.closeTimer))));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.onSocketGone(err));
     socket.on('close', () => this.onSocketGone(null));
@@ -372,8 +373,6 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
     this.calls0.failAll(this.closeError);
     if (this.handshakeDone && this.handshake) this.handshakeDone.reject(err);
     this.handshake = null;
-    this.socketClosed.then(() => clearTimeout(this.closeTimer), () => undefined);
-    if (this.socket.destroyed) clearTimeout(this.closeTimer);
     if (!clean) this.emitSafe('error', this.closeError);
     this.emitSafe('close', clean ? undefined : this.closeError);
   }
