@@ -54,7 +54,7 @@ export function reprBytes(b: Uint8Array): string {
  */
 export function reprBody(body: Uint8Array): string {
   try {
-    return reprText(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    return reprText(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body));
   } catch {
     return reprBytes(body);
   }

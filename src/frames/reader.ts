@@ -5,7 +5,8 @@
  */
 import { syntaxError } from './errors.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text: it is data here, not a byte-order mark to strip.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Reads AMQP primitives from `buf` between `pos` and `end`. */
 export class Reader {

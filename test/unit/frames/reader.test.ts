@@ -80,6 +80,8 @@ describe('Reader primitives', () => {
   it('decodeText keeps ASCII and UTF-8 and refuses the rest', () => {
     expect(decodeText(hex`61 62 e282ac`, 0, 5, 'x')).toBe('ab€');
     expect(decodeText(hex`00 7f`, 0, 2, 'x')).toBe('\u0000\u007f');
+    // A leading U+FEFF is data, not a byte-order mark to drop.
+    expect(decodeText(hex`efbbbf 61`, 0, 4, 'x')).toBe('\ufeffa');
     expectSyntaxError(() => decodeText(hex`80`, 0, 1, 'reply text'), /reply text is not valid UTF-8/);
   });
 });
