@@ -23,8 +23,8 @@ export {
   ClosedError, ConnectionClosedError, ChannelClosedError, AuthenticationError, TimeoutError, NackError, UnroutableError,
   UsageError, ConsumerCancelledError, ConnectError, type ClosedBy, type CloseReason,
 } from './client/errors.js';
-export { ArgumentError, CONNECTION_DEFAULTS, type ConnectionOptions, type ResolvedConnectionOptions, type AuthMechanism } from './client/options.js';
-export { parseAmqpUrl, redactUrl } from './client/url.js';
+export { ArgumentError, CONNECTION_DEFAULTS, type ConnectionOptions, type ResolvedConnectionOptions, type AuthMechanism } from './client/options/index.js';
+export { parseAmqpUrl, redactUrl } from './client/options/url.js';
 export type { Tuned } from './client/tune.js';
 export { RpcError, RPC_ERROR_HEADER, RPC_ERROR_NAME_HEADER, DIRECT_REPLY_TO, type RpcReply, type ChannelSource } from './client/rpc.js';
 export { RpcServer, createRpcServer, type RpcHandler, type RpcServerOptions } from './client/rpc-server.js';

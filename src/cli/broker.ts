@@ -5,8 +5,8 @@
 import { connect } from '../client/connect.js';
 import type { Connection } from '../client/connection.js';
 import { AuthenticationError, ClosedError, ConnectError, TimeoutError } from '../client/errors.js';
-import { ArgumentError } from '../client/options.js';
-import { redactUrl } from '../client/url.js';
+import { ArgumentError } from '../client/options/index.js';
+import { redactUrl } from '../client/options/url.js';
 import { AMQPError, ProtocolVersionError } from '../frames/errors.js';
 import { CliUsageError, ExitCode } from './args.js';
 

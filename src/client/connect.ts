@@ -8,7 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { ProtocolVersionError } from '../frames/errors.js';
 import { Connection } from './connection.js';
 import { AuthenticationError, ConnectError, TimeoutError } from './errors.js';
-import { ArgumentError, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './options.js';
+import { ArgumentError, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './options/index.js';
 
 /**
  * Connect to a broker: `connect('amqp://user:pass@host:5672/vhost?heartbeat=10')`,

@@ -19,8 +19,8 @@ import { AuthenticationError, ConnectionClosedError, UsageError, type CloseReaso
 import { safeEmit, warn } from './events.js';
 import { Handshake, type HandshakeResult } from './handshake.js';
 import { Heartbeat, now, type HeartbeatHost } from './heartbeat.js';
-import type { ResolvedConnectionOptions } from './options.js';
-import { redactUrl } from './url.js';
+import type { ResolvedConnectionOptions } from './options/index.js';
+import { redactUrl } from './options/url.js';
 import { createRpcClient, type RpcClient, type RpcClientOptions } from './rpc-client.js';
 import { createRpcServer, type RpcHandler, type RpcServer, type RpcServerOptions } from './rpc-server.js';
 import { Output } from './output.js';

@@ -14,7 +14,7 @@ import { FrameError } from '../frames/errors.js';
 import type { FieldTable } from '../frames/field-table.js';
 import type { Method, MethodArgs, MethodName } from '../methods/types.js';
 import { AuthenticationError, ConnectionClosedError } from './errors.js';
-import type { AuthMechanism, ResolvedConnectionOptions } from './options.js';
+import type { AuthMechanism, ResolvedConnectionOptions } from './options/index.js';
 import { chooseMechanism, saslResponse } from './sasl.js';
 import { negotiateTune, type Tuned } from './tune.js';
 import { VERSION } from './version.js';

@@ -4,7 +4,7 @@
  */
 import { Writer } from '../frames/writer.js';
 import { writeTable } from '../frames/field-table.js';
-import type { AuthMechanism } from './options.js';
+import type { AuthMechanism } from './options/index.js';
 
 /** Credentials a mechanism may use. */
 export interface SaslCredentials {

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/client/connection.js';
 import { ChannelClosedError, ConnectionClosedError } from '../../src/client/errors.js';
-import type { ConnectionOptions } from '../../src/client/options.js';
+import type { ConnectionOptions } from '../../src/client/options/index.js';
 import { FakeBroker, type FakePeer, type HandshakeOptions } from '../support/fake-broker.js';
 import { lateOrResolved, leavePending, track } from '../support/fake-broker-pending.js';
 import { expectNoLeakedHandles } from '../support/guards.js';

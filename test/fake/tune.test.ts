@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/client/connection.js';
 import { AuthenticationError, ConnectionClosedError, UsageError } from '../../src/client/errors.js';
-import { ArgumentError, type ConnectionOptions } from '../../src/client/options.js';
+import { ArgumentError, type ConnectionOptions } from '../../src/client/options/index.js';
 import { FrameType } from '../../src/frames/constants.js';
 import { FakeBroker, type HandshakeResult } from '../support/fake-broker.js';
 

@@ -1,31 +1,18 @@
 /**
  * AMQP URIs: `amqp[s]://user:pass@host:port/vhost?key=value`, read by RabbitMQ's AMQP URI
- * specification and the query parameters its clients accept.
+ * specification and the query parameters its clients accept. The query keys come from the option
+ * schema; each value goes through its option's check.
  * @packageDocumentation
  */
+import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { ArgumentError } from './errors.js';
-import { checkNumberOption, checkShortString, parseAuthMechanism, type NumericOption } from './option-checks.js';
-import type { AuthMechanism, ConnectionOptions } from './options.js';
+import { ArgumentError } from '../errors.js';
+import { isObject } from './checks.js';
+import { OPTIONS, ROWS, TLS_FILE_PARAMS, type AnyRow, type QueryParam, type UrlDraft } from './schema.js';
+import type { AmqpUrlFields, ConnectionOptions } from './types.js';
 
-/** Paths of PEM files named by an amqps URL; read when the options are resolved, not when parsed. */
-export interface TlsFilePaths {
-  /** `cacertfile`: the CA bundle that signs the server certificate. */
-  ca?: string;
-  /** `certfile`: the client certificate (for EXTERNAL authentication or peer verification). */
-  cert?: string;
-  /** `keyfile`: the client certificate's private key. */
-  key?: string;
-}
-
-/**
- * What an AMQP URL spells out, and nothing more: fields the URL leaves out stay absent so that
- * option objects and defaults can fill them. `tlsFiles` carries `cacertfile`/`certfile`/`keyfile`.
- */
-export interface AmqpUrlFields extends Partial<ConnectionOptions> {
-  tlsFiles?: TlsFilePaths;
-}
+export type { AmqpUrlFields, TlsFilePaths } from './types.js';
 
 // scheme "://" authority path [ "?" query ] [ "#" fragment ]  (RFC 3986 section 3)
 const URL_SHAPE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(#.*)?$/s;
@@ -138,7 +125,7 @@ function parseHostPort(hostport: string, out: AmqpUrlFields, fail: Fail): void {
   // RFC 3986 allows an empty port after the colon: it means the default.
   if (port !== undefined && port !== '') {
     if (!/^\d+$/.test(port)) throw fail('the port is not a number', 'port');
-    out.port = checkNumberOption('port', Number(port));
+    out.port = OPTIONS.port.check(Number(port), 'port');
   }
 }
 
@@ -148,120 +135,85 @@ function parseVhost(path: string, out: AmqpUrlFields, fail: Fail): void {
   if (segment.includes('/')) {
     throw fail("the vhost must be one path segment; write a '/' inside it as %2F", 'vhost');
   }
-  out.vhost = checkShortString('vhost', decode(segment, 'vhost', fail));
+  out.vhost = OPTIONS.vhost.check(decode(segment, 'vhost', fail), 'vhost');
 }
 
-interface QueryState {
-  readonly out: AmqpUrlFields;
-  readonly fail: Fail;
-  readonly tls: TlsConnectionOptions;
-  readonly files: TlsFilePaths;
-  readonly mechanisms: AuthMechanism[];
+/** A query key, the parameter it spells and the option that parameter sets. */
+interface QueryEntry {
+  readonly name: string;
+  readonly row: AnyRow;
+  readonly param: QueryParam;
 }
 
-interface QueryParam {
-  /** The snake_case name, used to catch a parameter given twice under its two spellings. */
-  readonly canonical: string;
-  readonly repeatable?: boolean;
-  /** Only meaningful with amqps. */
-  readonly tls?: boolean;
-  apply(value: string, key: string, s: QueryState): void;
-}
+const camelCase = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-function numberParam(field: NumericOption): Omit<QueryParam, 'canonical'> {
-  return {
-    apply(value, key, s) {
-      if (!/^\d+$/.test(value)) throw s.fail(`${key} must be a non-negative integer, got '${value}'`, key);
-      s.out[field] = checkNumberOption(field, Number(value), key);
-    },
-  };
-}
-
-const PARAMS: Record<string, Omit<QueryParam, 'canonical'>> = {
-  heartbeat: numberParam('heartbeat'),
-  channel_max: numberParam('channelMax'),
-  frame_max: numberParam('frameMax'),
-  connection_timeout: numberParam('connectionTimeout'),
-  socket_timeout: numberParam('socketTimeout'),
-  connection_attempts: numberParam('connectionAttempts'),
-  retry_delay: numberParam('retryDelay'),
-  blocked_connection_timeout: numberParam('blockedConnectionTimeout'),
-  close_timeout: numberParam('closeTimeout'),
-  rpc_timeout: numberParam('rpcTimeout'),
-  auth_mechanism: {
-    repeatable: true,
-    apply(value, key, s) {
-      for (const item of value.split(',')) s.mechanisms.push(parseAuthMechanism(item, key));
-    },
-  },
-  locale: {
-    apply(value, key, s) {
-      if (value === '') throw s.fail('locale must not be empty', key);
-      s.out.locale = checkShortString(key, value);
-    },
-  },
-  name: { apply: (value, _key, s) => void (s.out.name = value) },
-  cacertfile: { tls: true, apply: (value, key, s) => void (s.files.ca = filePath(value, key, s)) },
-  certfile: { tls: true, apply: (value, key, s) => void (s.files.cert = filePath(value, key, s)) },
-  keyfile: { tls: true, apply: (value, key, s) => void (s.files.key = filePath(value, key, s)) },
-  verify: {
-    tls: true,
-    apply(value, key, s) {
-      if (value !== 'verify_peer' && value !== 'verify_none') {
-        throw s.fail(`${key} must be verify_peer or verify_none, got '${value}'`, key);
+/**
+ * Every accepted query key: each parameter's snake_case key and aliases from the schema, and the
+ * camelCase spelling of each.
+ */
+export const QUERY_KEYS: ReadonlyMap<string, QueryEntry> = (() => {
+  const map = new Map<string, QueryEntry>();
+  for (const [name, row] of ROWS) {
+    for (const param of row.query ?? []) {
+      for (const key of [param.key, ...(param.aliases ?? [])]) {
+        map.set(key, { name, row, param });
+        map.set(camelCase(key), { name, row, param });
       }
-      s.tls.rejectUnauthorized = value === 'verify_peer';
-    },
-  },
-  server_name_indication: {
-    tls: true,
-    apply(value, key, s) {
-      if (value === '') throw s.fail(`${key} must be a host name or 'disable'`, key);
-      // Node sends no SNI for an empty servername.
-      s.tls.servername = value === 'disable' ? '' : value;
-    },
-  },
-};
-
-function filePath(value: string, key: string, s: QueryState): string {
-  if (value === '') throw s.fail(`${key} must be a file path`, key);
-  return value;
-}
-
-/** Every accepted key (snake_case, its camelCase alias, and `connection_name` for `name`). */
-const QUERY_PARAMS: ReadonlyMap<string, QueryParam> = (() => {
-  const map = new Map<string, QueryParam>();
-  const add = (key: string, canonical: string): void => {
-    const param = PARAMS[canonical];
-    if (param === undefined) return;
-    map.set(key, { ...param, canonical });
-    map.set(key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), { ...param, canonical });
-  };
-  for (const key of Object.keys(PARAMS)) add(key, key);
-  add('connection_name', 'name');
+    }
+  }
   return map;
 })();
 
+function readParam(value: string, key: string, entry: QueryEntry, draft: UrlDraft): void {
+  const { read } = entry.param;
+  if (typeof read === 'function') return read(value, key, draft);
+  if (read === 'integer' && !/^\d+$/.test(value)) {
+    throw new ArgumentError(`${key} must be a non-negative integer, got '${value}'`, key);
+  }
+  (draft as Record<string, unknown>)[entry.name] = entry.row.check(read === 'integer' ? Number(value) : value, key);
+}
+
 function parseQuery(query: string, out: AmqpUrlFields, fail: Fail): void {
-  const s: QueryState = { out, fail, tls: {}, files: {}, mechanisms: [] };
-  const seen = new Set<string>();
+  const draft: UrlDraft = out;
+  const seen = new Set<QueryParam>();
   for (const part of query.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
     const key = decode(eq < 0 ? part : part.slice(0, eq), 'query parameter name', fail);
-    const param = QUERY_PARAMS.get(key);
-    if (param === undefined) throw fail(`unknown query parameter '${key}'`, key);
+    const entry = QUERY_KEYS.get(key);
+    if (entry === undefined) throw fail(`unknown query parameter '${key}'`, key);
     if (eq < 0) throw fail(`query parameter '${key}' has no value`, key);
-    if (seen.has(param.canonical) && param.repeatable !== true) {
+    if (seen.has(entry.param) && entry.param.repeatable !== true) {
       throw fail(`query parameter '${key}' is given more than once`, key);
     }
-    if (param.tls === true && out.tls !== true) throw fail(`'${key}' needs an amqps URL`, key);
-    seen.add(param.canonical);
-    param.apply(decode(part.slice(eq + 1), key, fail), key, s);
+    if (entry.param.amqpsOnly === true && out.tls === false) {
+      throw fail(`'${key}' needs an amqps URL`, key);
+    }
+    seen.add(entry.param);
+    readParam(decode(part.slice(eq + 1), key, fail), key, entry, draft);
   }
-  if (s.mechanisms.length > 0) out.authMechanism = [...new Set(s.mechanisms)];
-  if (Object.keys(s.tls).length > 0) out.tls = s.tls;
-  if (Object.keys(s.files).length > 0) out.tlsFiles = s.files;
+}
+
+/**
+ * Parses an AMQP URL and reads the TLS files it names (`cacertfile`, `certfile`, `keyfile`) into
+ * `tls.ca`, `tls.cert` and `tls.key`: the URL as one source of connection options.
+ * @throws {@link ArgumentError} for a malformed URL or an unreadable file; never shows the password.
+ */
+export function loadAmqpUrl(url: string): ConnectionOptions {
+  const { tlsFiles, ...fields } = parseAmqpUrl(url);
+  if (tlsFiles === undefined) return fields;
+  const tls: TlsConnectionOptions = isObject(fields.tls) ? { ...fields.tls } : {};
+  for (const [field, param] of Object.entries(TLS_FILE_PARAMS) as Array<[keyof typeof TLS_FILE_PARAMS, string]>) {
+    const path = tlsFiles[field];
+    if (path === undefined) continue;
+    try {
+      tls[field] = readFileSync(path);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new ArgumentError(`cannot read ${param} '${path}' from '${redactUrl(url)}': ${reason}`, param, err);
+    }
+  }
+  return { ...fields, tls };
 }
 
 /**
