@@ -6,7 +6,7 @@
  */
 import { ArgumentError } from '../errors.js';
 import { isObject } from './checks.js';
-import { ROWS, resolvedName, type AnyRow } from './schema.js';
+import { ROWS, URL_OPTION, resolvedName, type AnyRow } from './schema.js';
 import type { ConnectionDefaults, ConnectionOptions, ResolvedConnectionOptions } from './types.js';
 import { loadAmqpUrl } from './url.js';
 
@@ -26,9 +26,6 @@ export const CONNECTION_DEFAULTS: ConnectionDefaults = (() => {
   }
   return Object.freeze(out) as ConnectionDefaults;
 })();
-
-/** The option whose value is an AMQP URL. */
-const URL_OPTION = [...ROWS].find(([, row]) => 'feeds' in row && row.feeds === 'url')?.[0] ?? 'url';
 
 /** Checks every field of a user's options object; unknown keys are errors. */
 function checkObject(raw: unknown, argument: string): Values {

@@ -307,6 +307,9 @@ export const OPTIONS = {
 /** The table with its row types erased, for code that walks every row. */
 export const ROWS: ReadonlyMap<string, AnyRow> = new Map(Object.entries(OPTIONS) as Array<[string, AnyRow]>);
 
+/** The option whose value is an AMQP URL: the one row that feeds `url`. */
+export const URL_OPTION: string = [...ROWS].find(([, row]) => 'feeds' in row && row.feeds === 'url')?.[0] ?? '';
+
 /** The name an option has in ResolvedConnectionOptions. */
 export function resolvedName(name: string, row: AnyRow): string {
   return 'resolvedAs' in row && row.resolvedAs !== undefined ? row.resolvedAs : name;

@@ -72,7 +72,7 @@ export function parseAmqpUrl(url: string): AmqpUrlFields {
     parseVhost(path, out, failHere);
     if (query !== undefined) parseQuery(query, out, failHere);
   } catch (err) {
-    // range checks shared with option objects know nothing of the URL: add it (or hide all)
+    // the schema's checks and readers know nothing of the URL: add it (or hide all)
     if (err instanceof ArgumentError && !own.has(err)) throw fail(err.message, err.option);
     throw err;
   }
