@@ -89,8 +89,8 @@ interface ResolvedRowBase<In, Out, As extends string> extends RowBase<In> {
   /** The name in ResolvedConnectionOptions when it differs from the option's. */
   readonly resolvedAs?: As;
   /**
-   * How values from several sources (strongest first, never empty) become one. Absent: the
-   * strongest wins. `objects`: merged key by key over the default.
+   * How the values of several sources become one. Absent: the strongest wins. `objects`: merged
+   * key by key over the default. A function gets the values strongest first, at least one.
    */
   readonly merge?: 'objects' | ((values: readonly In[]) => Out);
   /** Adjusts the resolved value using other options. */
@@ -126,8 +126,6 @@ const option = <In, Out = In, As extends string = never>(row: OptionRow<In, Out,
 const computed = <In, Out = In>(row: ComputedRow<In, Out>): ComputedRow<In, Out> => row;
 const input = <In>(row: InputRow<In>): InputRow<In> => row;
 const integerParam = (key: string): QueryParam => ({ key, read: 'integer' });
-
-const delay = checkDelay;
 
 /**
  * `false` turns TLS off, `true` keeps what weaker sources set (or `{}`), objects merge.
@@ -256,16 +254,16 @@ export const OPTIONS = {
   /** How many times to try to connect before giving up, at least 1. Default 1. */
   connectionAttempts: option<number>({ check: atLeast(1), default: 1, query: [integerParam('connection_attempts')] }),
   /** Pause between connection attempts. Default 2000. */
-  retryDelay: option<number>({ check: delay, default: 2000, query: [integerParam('retry_delay')] }),
+  retryDelay: option<number>({ check: checkDelay, default: 2000, query: [integerParam('retry_delay')] }),
   /** Inactivity limit on the socket while connecting. 0: none. Default 10000. */
-  socketTimeout: option<number>({ check: delay, default: 10_000, query: [integerParam('socket_timeout')] }),
+  socketTimeout: option<number>({ check: checkDelay, default: 10_000, query: [integerParam('socket_timeout')] }),
   /** Limit for TCP connect plus the AMQP handshake up to open-ok. 0: none. Default 10000. */
-  connectionTimeout: option<number>({ check: delay, default: 10_000, query: [integerParam('connection_timeout')] }),
+  connectionTimeout: option<number>({ check: checkDelay, default: 10_000, query: [integerParam('connection_timeout')] }),
   /** Locale sent in start-ok. Default `en_US`. */
   locale: option<string>({ check: checkLocale, default: 'en_US', query: [{ key: 'locale', read: 'text' }] }),
   /** How long the broker may keep the connection blocked before it is closed. Absent or 0: forever. */
   blockedConnectionTimeout: option<number, number | undefined>({
-    check: delay,
+    check: checkDelay,
     default: undefined,
     query: [integerParam('blocked_connection_timeout')],
   }),
@@ -293,9 +291,9 @@ export const OPTIONS = {
     merge: 'objects',
   }),
   /** Limit for the connection.close handshake before the socket is destroyed. 0: none. Default 5000. */
-  closeTimeout: option<number>({ check: delay, default: 5000, query: [integerParam('close_timeout')] }),
+  closeTimeout: option<number>({ check: checkDelay, default: 5000, query: [integerParam('close_timeout')] }),
   /** Limit for the reply to a synchronous method (declare, bind, qos...). 0: none. Default 30000. */
-  rpcTimeout: option<number>({ check: delay, default: 30_000, query: [integerParam('rpc_timeout')] }),
+  rpcTimeout: option<number>({ check: checkDelay, default: 30_000, query: [integerParam('rpc_timeout')] }),
   /** Bytes of unsent output above which basicPublish returns false and `drain` is awaited. Default 256 KiB. */
   writeHighWaterMark: option<number>({ check: atLeast(1), default: 256 * 1024 }),
   /** Largest message body accepted from the broker, checked when its header announces the size. Default 128 MiB. */
