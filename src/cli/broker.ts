@@ -2,8 +2,8 @@
  * Opening the CLI's connection, and turning any failure into an exit code and one line of text.
  * @packageDocumentation
  */
-import { connect } from '../client/connect.js';
-import type { Connection } from '../client/connection.js';
+import { connect } from '../index.js';
+import type { Connection } from '../index.js';
 import { AuthenticationError, ClosedError, ConnectError, TimeoutError } from '../client/errors.js';
 import { ArgumentError } from '../client/options/index.js';
 import { redactUrl } from '../client/options/url.js';

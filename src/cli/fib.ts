@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { Message } from '../client/message.js';
-import type { RpcHandler } from '../client/rpc-server.js';
+import type { RpcHandler } from '../rpc/rpc-server.js';
 
 /** Largest n the server answers; bigger requests get an error reply. */
 export const FIB_MAX = 10_000;

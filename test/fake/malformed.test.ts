@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from '../../src/client/connection.js';
+import type { Connection } from '../../src/index.js';
 import { ConnectionClosedError } from '../../src/client/errors.js';
 import { FakeBroker, type FakePeer } from '../support/fake-broker.js';
 import { lateOrResolved, leavePending, type PendingOps } from '../support/fake-broker-pending.js';

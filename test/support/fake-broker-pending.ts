@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Channel } from '../../src/client/channel.js';
-import type { Connection } from '../../src/client/connection.js';
+import type { Connection } from '../../src/index.js';
 import type { FakePeer } from './fake-broker-peer.js';
 
 /** A promise with its outcome and settle time recorded. */

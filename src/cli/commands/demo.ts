@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
-import type { Connection } from '../../client/connection.js';
+import type { Connection } from '../../index.js';
 import { redactUrl } from '../../client/options/url.js';
 import { COMMON_HELP, COMMON_OPTIONS, CliUsageError, ExitCode, intOption, parse, parseArgs, resolveUrl, type BaseConfig } from '../args.js';
 import { openConnection } from '../broker.js';

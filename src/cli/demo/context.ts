@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { Channel } from '../../client/channel.js';
-import type { Connection } from '../../client/connection.js';
+import type { Connection } from '../../index.js';
 import type { Message } from '../../client/message.js';
 import { reprBody } from '../format.js';
 

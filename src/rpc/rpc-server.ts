@@ -4,10 +4,10 @@
  * @packageDocumentation
  */
 import type { BasicProperties } from '../frames/properties.js';
-import type { Body, Channel, QueueDeclareOptions } from './channel.js';
-import { UsageError } from './errors.js';
-import { warn } from './events.js';
-import type { Message } from './message.js';
+import type { Body, Channel, QueueDeclareOptions } from '../client/channel.js';
+import { UsageError } from '../client/errors.js';
+import { warn } from '../client/events.js';
+import type { Message } from '../client/message.js';
 import { RPC_ERROR_HEADER, RPC_ERROR_NAME_HEADER, RpcError, type ChannelSource, type RpcReply } from './rpc.js';
 
 /** Answers one request. May be async; a throw or rejection is sent back as an error reply. */

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { Socket } from 'node:net';
-import { Writer } from '../frames/writer.js';
+import { Writer } from '../../frames/writer.js';
 import { now } from './heartbeat.js';
 
 const RESOLVED = Promise.resolve();
@@ -37,9 +37,14 @@ export class Output {
     socket.on('drain', () => this.onDrain());
   }
 
+  /** Bytes written and not yet taken by the kernel: the writer's plus the socket's buffer. */
+  get buffered(): number {
+    return this.writer.pos + this.socket.writableLength;
+  }
+
   /** True while buffered output is above the high-water mark. */
   get blocked(): boolean {
-    return this.writer.pos + this.socket.writableLength > this.highWaterMark;
+    return this.buffered > this.highWaterMark;
   }
 
   /** Flush at the end of this tick. */

@@ -12,9 +12,9 @@
 /** What the heartbeat needs from its connection. */
 export interface HeartbeatHost {
   /** ms timestamp of the last byte read. */
-  readonly lastRead: number;
+  lastRead(): number;
   /** ms timestamp of the last byte written. */
-  readonly lastWrite: number;
+  lastWrite(): number;
   /** Write one heartbeat frame now. */
   sendHeartbeat(): void;
   /** The peer has been silent for two intervals. */
@@ -52,7 +52,7 @@ export class Heartbeat {
 
   private checkSend(): void {
     if (this.stopped) return;
-    const idle = now() - this.host.lastWrite;
+    const idle = now() - this.host.lastWrite();
     if (idle >= this.sendEvery - 1) {
       this.host.sendHeartbeat();
       this.armSend(this.sendEvery);
@@ -63,7 +63,7 @@ export class Heartbeat {
 
   private checkRead(): void {
     if (this.stopped) return;
-    const silent = now() - this.host.lastRead;
+    const silent = now() - this.host.lastRead();
     if (silent < this.deadAfter) {
       this.armRead(this.deadAfter - silent);
       return;
@@ -71,7 +71,7 @@ export class Heartbeat {
     this.immediate = setImmediate(() => {
       this.immediate = undefined;
       if (this.stopped) return;
-      const stillSilent = now() - this.host.lastRead;
+      const stillSilent = now() - this.host.lastRead();
       if (stillSilent >= this.deadAfter) this.host.onHeartbeatTimeout(stillSilent);
       else this.armRead(this.deadAfter - stillSilent);
     });
