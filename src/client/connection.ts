@@ -9,16 +9,16 @@ import { inspect } from 'node:util';
 import { DEFAULT_INBOUND_FRAME_CAP, FrameType, PROTOCOL_HEADER, ReplyCode } from '../frames/constants.js';
 import { AMQPError, FrameError, ProtocolVersionError } from '../frames/errors.js';
 import type { FieldTable } from '../frames/field-table.js';
-import { FrameParser, type FrameHandler } from '../frames/parser.js';
+import { FrameParser } from '../frames/parser.js';
 import type { Writer } from '../frames/writer.js';
 import { METHOD_BY_NAME, decodeMethod, encodeMethod } from '../methods/codec.js';
 import type { Method, MethodArgs, MethodName } from '../methods/types.js';
 import { Channel } from './channel.js';
-import type { CallOptions, ChannelHost } from './channel-core.js';
+import type { CallOptions } from './channel-core.js';
 import { AuthenticationError, ConnectionClosedError, UsageError, type CloseReason } from './errors.js';
 import { safeEmit, warn } from './events.js';
 import { Handshake, type HandshakeResult } from './handshake.js';
-import { Heartbeat, now, type HeartbeatHost } from './heartbeat.js';
+import { Heartbeat, now } from './heartbeat.js';
 import type { ResolvedConnectionOptions } from './options.js';
 import { redactUrl } from './url.js';
 import { createRpcClient, type RpcClient, type RpcClientOptions } from './rpc-client.js';
@@ -35,7 +35,9 @@ const UPDATE_SECRET_OK = METHOD_BY_NAME.get('connection.update-secret-ok')!.key;
  * An open AMQP connection. Events: `close` (error, or undefined after a clean `close()`), `error`,
  * `blocked` (reason), `unblocked`. A listener that throws is reported, never fatal.
  */
-export class Connection extends EventEmitter implements ChannelHost, HeartbeatHost, FrameHandler {
+export class Connection extends EventEmitter {
+  // Serves as ChannelHost, HeartbeatHost and FrameHandler by shape only: an `implements` clause
+  // would name members that stripInternal removes, and the published .d.ts would not compile.
   private readonly output: Output;
   /** server_properties from connection.start. */
   serverProperties: FieldTable = {};
