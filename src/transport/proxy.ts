@@ -71,6 +71,7 @@ export class Pipe {
   private paused = false;
   private blocked = false;
 
+  /** @internal Built by {@link ProxyLink}, one each way. */
   constructor(
     readonly direction: Direction,
     private readonly from: Socket,
