@@ -15,7 +15,7 @@ import type { Consumer } from './consumers.js';
 import { ContentAssembler } from './content-assembler.js';
 import { ChannelClosedError, ClosedError, ConsumerCancelledError, UsageError, type ClosedBy } from './errors.js';
 import { safeEmit, warn } from './events.js';
-import { Message, type Acker, type ReturnedMessage } from './message.js';
+import { Message, type ReturnedMessage } from './message.js';
 import { SyncCalls, type SyncCall } from './sync-calls.js';
 
 /** What a channel needs from its connection. */
@@ -73,7 +73,9 @@ const K = {
 } as const;
 
 /** The state machine behind `Channel`. */
-export class ChannelCore extends EventEmitter implements Acker {
+export class ChannelCore extends EventEmitter {
+  // The Acker of its messages by shape only: `implements Acker` would name members that
+  // stripInternal removes, and the published .d.ts would not compile.
   /** Channel number on the connection. */
   readonly id: number;
   protected readonly host: ChannelHost;
