@@ -42,7 +42,7 @@ const SENT_HEADERS: FieldTable = {
   int64Neg: -(2 ** 50),
   bigint: BIG, // l beyond 2^53
   bigintMin: -(2n ** 63n),
-  float64: 3.141592653589793, // d
+  float64: Math.PI, // d
   float64Neg: -0.125,
   float32: typed('f', 1.5),
   uint8: typed('B', 200),
