@@ -25,7 +25,7 @@ export function countFrames(stream: Readable, options: { protocolHeader: boolean
   const byType = new Map<number, number>();
   const maxPayload = new Map<number, number>();
   let skip = options.protocolHeader ? 8 : 0;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let error: string | undefined;
   stream.on('data', (chunk: Buffer) => {
     if (error !== undefined) return;
