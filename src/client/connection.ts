@@ -13,8 +13,8 @@ import { FrameParser, type FrameHandler } from '../frames/parser.js';
 import type { Writer } from '../frames/writer.js';
 import { METHOD_BY_NAME, decodeMethod, encodeMethod } from '../methods/codec.js';
 import type { Method, MethodArgs, MethodName } from '../methods/types.js';
-import { Channel } from './channel.js';
-import type { CallOptions, ChannelHost } from './channel-core.js';
+import { Channel } from './channel/channel.js';
+import type { CallOptions, ChannelHost } from './channel/host.js';
 import { AuthenticationError, ConnectionClosedError, UsageError, type CloseReason } from './errors.js';
 import { safeEmit, warn } from './events.js';
 import { Handshake, type HandshakeResult } from './handshake.js';
@@ -157,7 +157,7 @@ export class Connection extends EventEmitter implements ChannelHost, HeartbeatHo
       if (this.state === 'closing') return;
       throw new FrameError(ReplyCode.CHANNEL_ERROR, `frame for channel ${channel}, which is not open`);
     }
-    ch.onFrame(type, buf, start, end);
+    ch.framesIn.onFrame(type, buf, start, end);
   }
 
   private onMethod0(m: Method): void {

@@ -3,7 +3,7 @@
  * checks that fail the step with a readable line.
  * @packageDocumentation
  */
-import type { Channel } from '../../client/channel.js';
+import type { Channel } from '../../client/channel/channel.js';
 import type { Connection } from '../../client/connection.js';
 import type { Message } from '../../client/message.js';
 import { reprBody } from '../format.js';
