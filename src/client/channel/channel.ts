@@ -106,11 +106,7 @@ export class Channel extends EventEmitter {
       id, lifecycle, rpc: this.#rpc, deliveries: this.#deliveries, consumers: this.#consumers, publisher: this.#publisher,
       acker: this, send: (name, args) => this.#send(name, args), emit, report: (e) => this.#report(e),
     });
-    this.framesIn = new FramesIn({
-      onMethod: (m, key) => this.#dispatch.onMethod(m, key),
-      onContent: (c) => this.#dispatch.onContent(c),
-      get onlyCloseCounts() { return lifecycle.current === 'closing' || lifecycle.current === 'closed'; },
-    }, host.maxMessageSize);
+    this.framesIn = new FramesIn(this.#dispatch, lifecycle, host.maxMessageSize);
   }
 
   /** Why the channel closed (null while it is open). */

@@ -67,8 +67,7 @@ export class ChannelDispatch {
 
   /** A content-bearing method with its properties and whole body. */
   onContent(content: Content): void {
-    const state = this.c.lifecycle.current;
-    if (state === 'closing' || state === 'closed') return;
+    if (this.c.lifecycle.onlyCloseCounts) return;
     const { method, properties, body } = content;
     switch (method.name) {
       case 'basic.deliver': return this.onBasicDeliver(method.args, properties, body);

@@ -16,6 +16,10 @@ import { ContentAssembler } from '../content-assembler.js';
 export interface FramesTarget {
   onMethod(method: Method, key: number): void;
   onContent(content: Content): void;
+}
+
+/** The channel's stage, as far as inbound frames care. */
+export interface FramesGate {
   /** True once the channel sent or received channel.close: only close and close-ok count then. */
   readonly onlyCloseCounts: boolean;
 }
@@ -30,13 +34,13 @@ export class FramesIn {
   /** Strings of recent basic.deliver frames, reused when the next one repeats them. */
   private readonly deliverCache = new DeliverCache();
 
-  constructor(private readonly target: FramesTarget, maxMessageSize: number) {
+  constructor(private readonly target: FramesTarget, private readonly gate: FramesGate, maxMessageSize: number) {
     this.assembler = new ContentAssembler(maxMessageSize);
   }
 
   /** A frame for this channel; throws FrameError when the peer broke the protocol. */
   onFrame(type: number, buf: Buffer, start: number, end: number): void {
-    if (this.target.onlyCloseCounts) return this.whileClosing(type, buf, start, end);
+    if (this.gate.onlyCloseCounts) return this.whileClosing(type, buf, start, end);
     if (type === FrameType.METHOD) this.onMethodFrame(buf, start, end);
     else if (type === FrameType.HEADER) this.done(this.assembler.header(buf, start, end));
     else if (type === FrameType.BODY) this.done(this.assembler.bodyFrame(buf, start, end));

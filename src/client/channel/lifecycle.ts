@@ -50,6 +50,11 @@ export class ChannelLifecycle {
     return this.state;
   }
 
+  /** After channel.close, sent or received, only close and close-ok count (spec 1.5.2.5). */
+  get onlyCloseCounts(): boolean {
+    return this.state === 'closing' || this.state === 'closed';
+  }
+
   /** Why the channel closed (null while it is open). */
   get reason(): ClosedError | null {
     return this.error;
