@@ -13,12 +13,12 @@
 export { connect, Connection } from './connection.js';
 export type { ConnectionEngine } from './client/connection/engine.js';
 export type { ConnectionState } from './client/connection/lifecycle.js';
-export { Channel } from './client/channel.js';
+export { Channel } from './client/channel/channel.js';
 export type {
-  Body, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeclareResult, ConsumeOptions, ConsumeIteratorOptions, PublishOptions,
-} from './client/channel.js';
-export type { CallOptions } from './client/channel-core.js';
-export { ConsumerIterator, type ConsumeCallback } from './client/consumers.js';
+  Body, BindOptions, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeclareResult, ConsumeOptions, ConsumeIteratorOptions,
+  PublishOptions, CallOptions,
+} from './client/channel/channel.js';
+export { ConsumerIterator, type ConsumeCallback } from './client/channel/consumers.js';
 export { Message, type DeliveryFields, type ReturnedMessage, type ReturnFields } from './client/message.js';
 export {
   ClosedError, ConnectionClosedError, ChannelClosedError, AuthenticationError, TimeoutError, NackError, UnroutableError,

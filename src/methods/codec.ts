@@ -10,7 +10,7 @@ import { EncodeError, FrameError, syntaxError } from '../frames/errors.js';
 import { readTable, writeTable, type FieldTable } from '../frames/field-table.js';
 import { Reader } from '../frames/reader.js';
 import type { Writer } from '../frames/writer.js';
-import { CLASS_NAMES, METHODS, type MethodDef } from './definitions.js';
+import { CLASS_NAMES, METHODS, methodKey, type MethodDef } from './definitions.js';
 import type { FieldSpec } from './fields.js';
 import type { Method, MethodArgs, MethodName } from './types.js';
 
@@ -26,7 +26,7 @@ export function methodDef(name: MethodName): MethodDef {
 
 /** `queue.declare` for (50, 10); `unknown(50.99)` for ids not in the table. */
 export function methodName(classId: number, methodId: number): string {
-  return METHOD_BY_KEY.get(((classId << 16) | methodId) >>> 0)?.name ?? `${CLASS_NAMES.get(classId) ?? classId}.${methodId}`;
+  return METHOD_BY_KEY.get(methodKey(classId, methodId))?.name ?? `${CLASS_NAMES.get(classId) ?? classId}.${methodId}`;
 }
 
 function checkInt(v: unknown, max: number, name: string, method: string): number {

@@ -8,13 +8,14 @@ import { FrameType } from '../frames/constants.js';
 import { syntaxError } from '../frames/errors.js';
 import { decodeText } from '../frames/reader.js';
 import type { Writer } from '../frames/writer.js';
+import { methodKey } from './definitions.js';
 
 /** basic.publish: class 60, method 40. */
-export const BASIC_PUBLISH_KEY = (60 << 16) | 40;
+export const BASIC_PUBLISH_KEY = methodKey(60, 40);
 /** basic.deliver: class 60, method 60. */
-export const BASIC_DELIVER_KEY = (60 << 16) | 60;
+export const BASIC_DELIVER_KEY = methodKey(60, 60);
 /** basic.ack: class 60, method 80. */
-export const BASIC_ACK_KEY = (60 << 16) | 80;
+export const BASIC_ACK_KEY = methodKey(60, 80);
 
 /**
  * Write a basic.publish method frame. `immediate` is never set: RabbitMQ answers it with a

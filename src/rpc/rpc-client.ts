@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FieldValue } from '../frames/field-table.js';
 import type { BasicProperties } from '../frames/properties.js';
-import type { Body, Channel } from '../client/channel.js';
+import type { Body, Channel } from '../client/channel/channel.js';
 import { ChannelClosedError, TimeoutError, UnroutableError, UsageError } from '../client/errors.js';
 import type { Message, ReturnedMessage } from '../client/message.js';
 import { DIRECT_REPLY_TO, RPC_ERROR_HEADER, RPC_ERROR_NAME_HEADER, RpcError, type ChannelSource } from './rpc.js';

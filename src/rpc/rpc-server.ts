@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { BasicProperties } from '../frames/properties.js';
-import type { Body, Channel, QueueDeclareOptions } from '../client/channel.js';
+import type { Body, Channel, QueueDeclareOptions } from '../client/channel/channel.js';
 import { UsageError } from '../client/errors.js';
 import { warn } from '../client/events.js';
 import type { Message } from '../client/message.js';
@@ -32,12 +32,14 @@ interface Reply {
   properties: BasicProperties;
 }
 
+const isBody = (v: unknown): v is Body => typeof v === 'string' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer;
+
 function toReply(value: RpcReply): Reply {
-  if (typeof value === 'string' || value instanceof Uint8Array) return { body: value, properties: {} };
+  if (isBody(value)) return { body: value, properties: {} };
   if (typeof value === 'number' || typeof value === 'bigint') return { body: String(value), properties: {} };
   if (value !== null && typeof value === 'object' && 'body' in value) {
     const body = value.body;
-    if (typeof body === 'string' || body instanceof Uint8Array) return { body, properties: value.properties ?? {} };
+    if (isBody(body)) return { body, properties: value.properties ?? {} };
   }
   throw new UsageError(`an RPC handler must return a string, bytes, a number or { body, properties }; got ${describe(value)}`);
 }

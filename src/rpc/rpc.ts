@@ -10,8 +10,8 @@
  */
 import { AMQPError } from '../frames/errors.js';
 import type { BasicProperties } from '../frames/properties.js';
-import type { Body, Channel } from '../client/channel.js';
-import type { CallOptions } from '../client/channel-core.js';
+import type { Body, Channel } from '../client/channel/channel.js';
+import type { CallOptions } from '../client/channel/host.js';
 
 /** Header a server sets on a reply when the handler failed; its value is the error message. */
 export const RPC_ERROR_HEADER = 'x-rpc-error';

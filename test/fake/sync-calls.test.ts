@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Channel } from '../../src/client/channel.js';
+import type { Channel } from '../../src/client/channel/channel.js';
 import type { Connection } from '../../src/index.js';
 import { ChannelClosedError, ConsumerCancelledError, TimeoutError, UsageError } from '../../src/client/errors.js';
 import type { Message } from '../../src/client/message.js';

@@ -215,6 +215,22 @@ describe('bodies', () => {
     expect(msg!.body.equals(Buffer.from('gr\u00fc\u00df \u{1f600}', 'utf8'))).toBe(true);
     expect(msg!.text()).toBe('gr\u00fc\u00df \u{1f600}');
   });
+
+  it('a Uint16Array body arrives with all of its bytes, an ArrayBuffer and a DataView slice too', async () => {
+    const { ch } = await open();
+    const { queue } = await ch.queueDeclare('', { exclusive: true });
+    const u16 = new Uint16Array([0x0102, 0x0304, 0xa0b0, 0xfffe]);
+    const backing = new Uint8Array([9, 1, 2, 3, 9]);
+    ch.basicPublish('', queue, u16);
+    ch.basicPublish('', queue, new Uint8Array([7, 8]).buffer);
+    ch.basicPublish('', queue, new DataView(backing.buffer, 1, 3));
+    const got: Buffer[] = [];
+    for (let i = 0; i < 3; i++) got.push((await getEventually(ch, queue)).body);
+    expect(got[0]!.length).toBe(8);
+    expect(got[0]!.equals(Buffer.from(u16.buffer))).toBe(true);
+    expect([...got[1]!]).toEqual([7, 8]);
+    expect([...got[2]!]).toEqual([1, 2, 3]);
+  });
 });
 
 describe('basic.get', () => {

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { performance } from 'node:perf_hooks';
-import type { Channel } from '../../src/client/channel.js';
+import type { Channel } from '../../src/client/channel/channel.js';
 import type { Connection } from '../../src/index.js';
 import type { FakePeer } from './fake-broker-peer.js';
 

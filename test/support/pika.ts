@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import type { Channel } from '../../src/client/channel.js';
+import type { Channel } from '../../src/client/channel/channel.js';
 import { connect } from '../../src/index.js';
 import type { Connection } from '../../src/index.js';
 import type { Message } from '../../src/client/message.js';

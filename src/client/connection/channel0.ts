@@ -8,7 +8,7 @@ import { ReplyCode } from '../../frames/constants.js';
 import { FrameError } from '../../frames/errors.js';
 import { METHOD_BY_NAME } from '../../methods/codec.js';
 import type { Method, MethodArgs, MethodName } from '../../methods/types.js';
-import type { CallOptions } from '../channel-core.js';
+import type { CallOptions } from '../channel/host.js';
 import { AuthenticationError, ConnectionClosedError, UsageError } from '../errors.js';
 import { Handshake, type HandshakeResult } from '../handshake.js';
 import type { ResolvedConnectionOptions } from '../options/index.js';

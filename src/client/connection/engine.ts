@@ -13,8 +13,8 @@ import type { FieldTable } from '../../frames/field-table.js';
 import { FrameParser, type FrameHandler } from '../../frames/parser.js';
 import { decodeMethod, encodeMethod } from '../../methods/codec.js';
 import type { MethodArgs, MethodName } from '../../methods/types.js';
-import { Channel } from '../channel.js';
-import type { CallOptions, ChannelHost } from '../channel-core.js';
+import { Channel } from '../channel/channel.js';
+import type { CallOptions, ChannelHost } from '../channel/host.js';
 import type { ConnectionClosedError } from '../errors.js';
 import { safeEmit, warn } from '../events.js';
 import type { HandshakeResult } from '../handshake.js';
@@ -158,7 +158,7 @@ export class ConnectionEngine extends EventEmitter {
       if (this.lifecycle.state === 'closing') return;
       throw new FrameError(ReplyCode.CHANNEL_ERROR, `frame for channel ${channel}, which is not open`);
     }
-    ch.onFrame(type, buf, start, end);
+    ch.framesIn.onFrame(type, buf, start, end);
   }
 
   /** The peer broke the protocol: connection.close with the fault's code, then drop the socket. */
@@ -226,7 +226,6 @@ export class ConnectionEngine extends EventEmitter {
       closeTimeout: options.closeTimeout,
       maxMessageSize: options.maxMessageSize,
       maxConfirmsInFlight: options.maxConfirmsInFlight,
-      connectionError: (err) => this.protocolError(err),
       releaseChannel: (id) => channels.release(id),
     };
   }

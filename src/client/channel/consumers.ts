@@ -2,7 +2,7 @@
  * Consumers of one channel: callback consumers and the `for await` iterator.
  * @packageDocumentation
  */
-import type { Message } from './message.js';
+import type { Message } from '../message.js';
 
 /** Called for every delivery. A throw or rejection is reported on the channel, never fatal. */
 export type ConsumeCallback = (msg: Message) => void | Promise<void>;
@@ -124,4 +124,50 @@ export class ConsumerIterator implements AsyncIterableIterator<Message> {
   [Symbol.asyncIterator](): this {
     return this;
   }
+}
+
+/** The consumers of one channel by consumer tag. */
+export class ConsumerRegistry {
+  private readonly byTag = new Map<string, Consumer>();
+
+  /** basic.consume-ok arrived: deliveries for `consumer.tag` go to it from now on. */
+  add(consumer: Consumer): void {
+    this.byTag.set(consumer.tag, consumer);
+  }
+
+  /** The consumer a basic.deliver names, if it is registered. */
+  get(consumerTag: string): Consumer | undefined {
+    return this.byTag.get(consumerTag);
+  }
+
+  /** Forget a consumer and end it (`err` null: cancelled by us). */
+  remove(consumerTag: string, err: Error | null): void {
+    const c = this.byTag.get(consumerTag);
+    this.byTag.delete(consumerTag);
+    c?.end(err);
+  }
+
+  /** The channel ended: end every consumer with `err`. */
+  endAll(err: Error): void {
+    const all = [...this.byTag.values()];
+    this.byTag.clear();
+    for (const c of all) c.end(err);
+  }
+}
+
+/** A consumer that hands each delivery to `onMessage`, reporting its throws and rejections. */
+export function callbackConsumer(tag: string, noAck: boolean, onMessage: ConsumeCallback, report: (err: unknown) => void): Consumer {
+  return {
+    tag,
+    noAck,
+    deliver: (msg) => {
+      try {
+        const r = onMessage(msg);
+        if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, report);
+      } catch (e) {
+        report(e);
+      }
+    },
+    end: () => undefined,
+  };
 }

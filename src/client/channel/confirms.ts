@@ -12,8 +12,8 @@
  * would have met the same (missing) bindings.
  * @packageDocumentation
  */
-import { NackError, UnroutableError } from './errors.js';
-import type { ReturnFields } from './message.js';
+import { NackError, UnroutableError } from '../errors.js';
+import type { ReturnFields } from '../message.js';
 
 /** One confirmed publish waiting for its ack. */
 export interface PendingConfirm {

@@ -3,15 +3,17 @@
  * bounded number in flight, in call order.
  * @packageDocumentation
  */
-import type { BasicProperties } from '../frames/properties.js';
-import { writeContent } from '../frames/content.js';
-import { encodeBasicPublish } from '../methods/fast-path.js';
-import { ChannelCore, type CallOptions } from './channel-core.js';
+import type { EventEmitter } from 'node:events';
+import { writeContent } from '../../frames/content.js';
+import type { BasicProperties } from '../../frames/properties.js';
+import { encodeBasicPublish } from '../../methods/fast-path.js';
+import { UsageError } from '../errors.js';
+import type { ReturnFields } from '../message.js';
+import { bodyBytes, type Body } from './body.js';
 import { ConfirmTracker } from './confirms.js';
-import { UsageError } from './errors.js';
-
-/** A message body: bytes, or a string sent as UTF-8. */
-export type Body = Uint8Array | string;
+import type { CallOptions, ChannelHost } from './host.js';
+import type { ChannelLifecycle } from './lifecycle.js';
+import type { RpcQueue } from './rpc-queue.js';
 
 /** Options of basic.publish. `immediate` is not offered: RabbitMQ rejects it with 540. */
 export interface PublishOptions {
@@ -31,25 +33,33 @@ interface QueuedPublish {
 
 const noop = (): void => undefined;
 
-const toBuffer = (body: Body): Uint8Array => (typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+/** The parts of its channel a publisher works with. */
+export interface PublisherParts {
+  readonly id: number;
+  readonly host: ChannelHost;
+  readonly lifecycle: ChannelLifecycle;
+  readonly rpc: RpcQueue;
+  /** The channel, for its `drain` and `close` events. */
+  readonly events: EventEmitter;
+}
 
-/** The publishing half of a channel; `Channel` adds the other operations. */
-export abstract class PublishingChannel extends ChannelCore {
+/** The publishing side of one channel. */
+export class Publisher {
+  private confirms: ConfirmTracker | null = null;
   private selecting: Promise<void> | null = null;
   /** Confirmed publishes waiting for confirm mode or an in-flight place, in call order. */
   private readonly publishQueue: QueuedPublish[] = [];
   private pumping = false;
   private readonly queueDrained: Array<() => void> = [];
+  /** A publish saw the output over its high-water mark: the next drain is worth an event. */
+  private needsDrain = false;
 
-  /**
-   * basic.publish, fire and forget: method, header and body frames go into the connection's
-   * output in one piece. Returns false once buffered output is over the high-water mark; wait
-   * for `drain` (or `await ch.drained()`) before publishing more. A bad argument throws
-   * (EncodeError) and nothing is sent.
-   */
-  basicPublish(exchange: string, routingKey: string, body: Body, properties?: BasicProperties, o: PublishOptions = {}): boolean {
-    this.assertOpen();
-    const bytes = toBuffer(body);
+  constructor(private readonly parts: PublisherParts) {}
+
+  /** See `Channel.basicPublish`. */
+  publish(exchange: string, routingKey: string, body: Body, properties: BasicProperties | undefined, o: PublishOptions): boolean {
+    this.parts.lifecycle.assertOpen();
+    const bytes = bodyBytes(body, 'basic.publish');
     const mandatory = o.mandatory ?? false;
     this.writeMessage(exchange, routingKey, bytes, properties, mandatory);
     if (this.confirms !== null) {
@@ -63,11 +73,11 @@ export abstract class PublishingChannel extends ChannelCore {
   }
 
   private writeMessage(exchange: string, routingKey: string, body: Uint8Array, properties: BasicProperties | undefined, mandatory: boolean): void {
-    const w = this.host.writer;
+    const w = this.parts.host.writer;
     const start = w.pos;
     try {
-      encodeBasicPublish(w, this.id, exchange, routingKey, mandatory);
-      writeContent(w, this.id, 60, body, properties);
+      encodeBasicPublish(w, this.parts.id, exchange, routingKey, mandatory);
+      writeContent(w, this.parts.id, 60, body, properties);
     } catch (e) {
       w.rewind(start);
       throw e;
@@ -75,45 +85,53 @@ export abstract class PublishingChannel extends ChannelCore {
   }
 
   private afterWrite(): boolean {
-    this.host.scheduleFlush();
-    if (!this.host.writeBlocked) return true;
+    this.parts.host.scheduleFlush();
+    if (!this.parts.host.writeBlocked) return true;
     this.needsDrain = true;
     return false;
   }
 
-  /** Resolves when buffered output is below the high-water mark. */
+  /** See `Channel.drained`. */
   drained(): Promise<void> {
-    if (!this.host.writeBlocked) return Promise.resolve();
+    if (!this.parts.host.writeBlocked) return Promise.resolve();
     this.needsDrain = true;
+    const events = this.parts.events;
     return new Promise((resolve, reject) => {
-      const onDrain = () => { this.off('close', onClose); resolve(); };
-      const onClose = (err?: Error) => { this.off('drain', onDrain); reject(err ?? this.closeReason ?? new UsageError('channel closed')); };
-      this.once('drain', onDrain);
-      this.once('close', onClose);
+      const onDrain = () => { events.off('close', onClose); resolve(); };
+      const onClose = (err?: Error) => { events.off('drain', onDrain); reject(err ?? this.parts.lifecycle.reason ?? new UsageError('channel closed')); };
+      events.once('drain', onDrain);
+      events.once('close', onClose);
     });
+  }
+
+  /** The socket drained below the high-water mark: true when a publish is waiting to hear it. */
+  takeDrain(): boolean {
+    if (!this.needsDrain) return false;
+    this.needsDrain = false;
+    return true;
   }
 
   // ---- confirms --------------------------------------------------------------------------
 
-  /** confirm.select: from now on the broker acks or nacks every publish on this channel. */
-  confirmSelect(o: CallOptions = {}): Promise<void> {
+  /** See `Channel.confirmSelect`. */
+  confirmSelect(o: CallOptions): Promise<void> {
     // Publishes are counted from the first one written after confirm.select itself.
-    this.selecting ??= this.call('confirm.select', {}, o, {
-      onSent: () => { this.confirms = new ConfirmTracker(this.host.maxConfirmsInFlight); },
+    this.selecting ??= this.parts.rpc.call('confirm.select', {}, o, {
+      onSent: () => { this.confirms = new ConfirmTracker(this.parts.host.maxConfirmsInFlight); },
     }).then(() => undefined);
     return this.selecting;
   }
 
-  /**
-   * Publish and resolve on the broker's ack. Rejects with NackError on nack, UnroutableError
-   * when a mandatory message was returned, ChannelClosedError/ConnectionClosedError when the
-   * channel or connection ends first. Selects confirm mode if needed. At most
-   * `maxConfirmsInFlight` (connection option) wait at once; further calls wait for a place.
-   * Messages go out in call order, whether or not they had to wait.
-   */
-  publishConfirmed(exchange: string, routingKey: string, body: Body, properties?: BasicProperties, o: PublishOptions = {}): Promise<void> {
-    if (this.confirms === null && this.selecting === null) void this.confirmSelect().catch(() => undefined);
-    const item: QueuedPublish = { exchange, routingKey, body: toBuffer(body), properties, mandatory: o.mandatory ?? false, resolve: noop, reject: noop };
+  /** See `Channel.publishConfirmed`. */
+  publishConfirmed(exchange: string, routingKey: string, body: Body, properties: BasicProperties | undefined, o: PublishOptions): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = bodyBytes(body, 'basic.publish');
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    if (this.confirms === null && this.selecting === null) void this.confirmSelect({}).catch(() => undefined);
+    const item: QueuedPublish = { exchange, routingKey, body: bytes, properties, mandatory: o.mandatory ?? false, resolve: noop, reject: noop };
     const promise = new Promise<void>((resolve, reject) => {
       item.resolve = resolve;
       item.reject = reject;
@@ -135,7 +153,7 @@ export abstract class PublishingChannel extends ChannelCore {
     try {
       while (this.publishQueue.length > 0) {
         try {
-          if (this.confirms === null) await this.confirmSelect();
+          if (this.confirms === null) await this.confirmSelect({});
           const confirms = this.confirms as ConfirmTracker | null;
           if (confirms === null) throw new UsageError('confirm.select did not take effect');
           const wait = confirms.acquire();
@@ -155,7 +173,7 @@ export abstract class PublishingChannel extends ChannelCore {
   /** Write one confirmed publish holding a place reserved from `confirms`. */
   private writeConfirmed(confirms: ConfirmTracker, item: QueuedPublish): void {
     try {
-      this.assertOpen();
+      this.parts.lifecycle.assertOpen();
       this.writeMessage(item.exchange, item.routingKey, item.body, item.properties, item.mandatory);
     } catch (e) {
       confirms.release();
@@ -169,14 +187,33 @@ export abstract class PublishingChannel extends ChannelCore {
     this.afterWrite();
   }
 
-  /**
-   * Resolve once every publish so far (including confirmed publishes still queued for a place)
-   * is confirmed; reject with NackError if any was nacked.
-   */
+  /** See `Channel.waitForConfirms`. */
   async waitForConfirms(): Promise<void> {
     if (this.publishQueue.length > 0) await new Promise<void>((resolve) => this.queueDrained.push(resolve));
     if (this.confirms === null && this.selecting !== null) await this.selecting;
     if (this.confirms === null) throw new UsageError('waitForConfirms needs confirmSelect() first');
     return this.confirms.waitForConfirms();
+  }
+
+  // ---- inbound ---------------------------------------------------------------------------
+
+  /** basic.ack from the broker (confirm mode). */
+  onAck(deliveryTag: number, multiple: boolean): void {
+    this.confirms?.onAck(deliveryTag, multiple);
+  }
+
+  /** basic.nack from the broker (confirm mode). */
+  onNack(deliveryTag: number, multiple: boolean): void {
+    this.confirms?.onNack(deliveryTag, multiple);
+  }
+
+  /** basic.return: a mandatory publish was unroutable (see confirms.ts on how it is matched). */
+  onReturn(fields: ReturnFields, bodyLength: number): void {
+    this.confirms?.onReturn(fields, bodyLength);
+  }
+
+  /** The channel ended: every confirmed publish and wait rejects with `err`. */
+  failAll(err: Error): void {
+    this.confirms?.failAll(err);
   }
 }
