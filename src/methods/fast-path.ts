@@ -7,7 +7,7 @@
 import { FrameType } from '../frames/constants.js';
 import { syntaxError } from '../frames/errors.js';
 import { decodeText } from '../frames/reader.js';
-import type { Writer } from '../frames/writer.js';
+import { frameEnd, frameHeader, type Writer } from '../frames/writer.js';
 
 /** basic.publish: class 60, method 40. */
 export const BASIC_PUBLISH_KEY = (60 << 16) | 40;
@@ -33,8 +33,8 @@ export function encodeBasicPublish(w: Writer, channel: number, exchange: string,
     buf[p + 4] = 0; // ticket (deprecated, short 0)
     buf[p + 5] = 0;
     w.pos = p + 6;
-    w.shortstr(exchange, 'basic.publish: exchange');
-    w.shortstr(routingKey, 'basic.publish: routingKey');
+    w.shortstr(exchange, 'exchange', 'basic.publish');
+    w.shortstr(routingKey, 'routingKey', 'basic.publish');
     w.u8(mandatory ? 1 : 0);
     w.endFrame(start);
   } catch (e) {
@@ -48,15 +48,12 @@ export function encodeBasicAck(w: Writer, channel: number, deliveryTag: number, 
   w.ensure(21);
   const buf = w.buf;
   const p = w.pos;
-  buf[p] = FrameType.METHOD;
-  buf.writeUInt16BE(channel, p + 1);
-  buf.writeUInt32BE(13, p + 3);
+  frameHeader(buf, p, FrameType.METHOD, channel, 13);
   buf.writeUInt32BE(BASIC_ACK_KEY, p + 7);
   buf.writeUInt32BE(Math.floor(deliveryTag / 0x100000000), p + 11);
   buf.writeUInt32BE(deliveryTag >>> 0, p + 15);
   buf[p + 19] = multiple ? 1 : 0;
-  buf[p + 20] = 0xce;
-  w.pos = p + 21;
+  w.pos = frameEnd(buf, p + 20);
 }
 
 /** The arguments of a basic.deliver, decoded without the generic table walk. */
