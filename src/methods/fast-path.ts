@@ -1,6 +1,6 @@
 /**
- * Hand-specialised codecs for the three methods on the per-message path: basic.publish out,
- * basic.deliver in, basic.ack out. They skip the table walk and the args object; a property test
+ * Hand-specialised codecs for the methods on the per-message path: basic.publish out (and in, for
+ * a server), basic.deliver in, basic.ack out. They skip the table walk; a property test
  * (test/unit/methods/fast-path.test.ts) proves them byte-identical to the generic codec.
  * @packageDocumentation
  */
@@ -72,8 +72,8 @@ class ShortstrSlot {
 }
 
 /**
- * Memory of the consumer tag, exchange and routing key of the previous basic.deliver on one
- * channel. A consumer mostly sees the same three strings, so when the bytes repeat, the string
+ * Memory of the consumer tag, exchange and routing key of the previous basic.deliver (or the
+ * exchange and routing key of the previous basic.publish, on a server) on one channel. A consumer mostly sees the same three strings, so when the bytes repeat, the string
  * decoded from them last time is reused: a byte compare instead of a UTF-8 check and a new string.
  */
 export class DeliverCache {
@@ -103,6 +103,35 @@ export function decodeBasicDeliver(buf: Buffer, start: number, end: number, cach
   pos += 1 + buf[pos]!;
   if (pos !== end) throw syntaxError(`basic.deliver has ${end - pos} bytes after its last argument`);
   return { consumerTag, deliveryTag: hi * 0x100000000 + lo, redelivered, exchange, routingKey };
+}
+
+/** The arguments of a basic.publish, as the generic decoder gives them. */
+export interface BasicPublishArgs {
+  ticket: number;
+  exchange: string;
+  routingKey: string;
+  mandatory: boolean;
+  immediate: boolean;
+}
+
+/**
+ * Decode the payload of a method frame known to be basic.publish (class/method ids included): a
+ * server's per-message path. `cache`, kept per channel, lets repeated strings be reused.
+ */
+export function decodeBasicPublish(buf: Buffer, start: number, end: number, cache?: DeliverCache): BasicPublishArgs {
+  let pos = start + 4;
+  need(2, pos, end, 'short');
+  const ticket = (buf[pos]! << 8) | buf[pos + 1]!;
+  pos += 2;
+  const exchange = shortstrAt(buf, pos, end, cache?.exchange);
+  pos += 1 + buf[pos]!;
+  const routingKey = shortstrAt(buf, pos, end, cache?.routingKey);
+  pos += 1 + buf[pos]!;
+  need(1, pos, end, 'octet');
+  // mandatory and immediate share one octet, least significant bit first (spec 4.2.5.2).
+  const bits = buf[pos++]!;
+  if (pos !== end) throw syntaxError(`basic.publish has ${end - pos} bytes after its last argument`);
+  return { ticket, exchange, routingKey, mandatory: (bits & 1) !== 0, immediate: (bits & 2) !== 0 };
 }
 
 /** Same check and message as Reader#need, without a Reader. */

@@ -21,7 +21,7 @@ import { DEFAULT_INBOUND_FRAME_CAP, FrameType, PROTOCOL_HEADER, ReplyCode } from
 import { FrameError, ProtocolVersionError } from '../frames/errors.js';
 import { FrameParser, type FrameHandler } from '../frames/parser.js';
 import { decodeMethod } from '../methods/codec.js';
-import { BASIC_DELIVER_KEY, BASIC_PUBLISH_KEY, DeliverCache, decodeBasicDeliver } from '../methods/fast-path.js';
+import { BASIC_DELIVER_KEY, BASIC_PUBLISH_KEY, DeliverCache, decodeBasicDeliver, decodeBasicPublish } from '../methods/fast-path.js';
 import type { DecodedArgs } from '../methods/types.js';
 import { ContentAssembler } from './content-assembler.js';
 import type { ContentMethod, SessionHandler } from './events.js';
@@ -50,7 +50,7 @@ const HEADER_SIZE = PROTOCOL_HEADER.length;
 /** What one channel keeps between frames. */
 class ChannelInbound {
   readonly assembler: ContentAssembler<ContentMethod>;
-  /** Strings of the previous basic.deliver, reused when the next one repeats them. */
+  /** Strings of the previous basic.deliver (or publish), reused when the next one repeats them. */
   readonly deliverCache = new DeliverCache();
   constructor(maxBodySize: number) {
     this.assembler = new ContentAssembler(maxBodySize);
@@ -145,11 +145,19 @@ export class Session implements FrameHandler {
   }
 
   private onMethodFrame(channel: number, buf: Buffer, start: number, end: number): void {
-    // The per-message path of a consumer: no args object, no table walk (fast-path.ts).
-    if (this.role === 'client' && end - start >= 4 && buf.readUInt32BE(start) === BASIC_DELIVER_KEY) {
-      const ch = this.inbound(channel);
-      ch.assembler.begin({ name: 'basic.deliver', args: decodeBasicDeliver(buf, start, end, ch.deliverCache) }, 60);
-      return;
+    // The per-message paths, a consumer's deliver and a server's publish: no table walk (fast-path.ts).
+    if (end - start >= 4) {
+      const key = buf.readUInt32BE(start);
+      if (key === BASIC_DELIVER_KEY && this.role === 'client') {
+        const ch = this.inbound(channel);
+        ch.assembler.begin({ name: 'basic.deliver', args: decodeBasicDeliver(buf, start, end, ch.deliverCache) }, 60);
+        return;
+      }
+      if (key === BASIC_PUBLISH_KEY && this.role === 'server') {
+        const ch = this.inbound(channel);
+        ch.assembler.begin({ name: 'basic.publish', args: decodeBasicPublish(buf, start, end, ch.deliverCache) }, 60);
+        return;
+      }
     }
     const m = decodeMethod(buf, start, end);
     const key = ((m.classId << 16) | m.methodId) >>> 0;
@@ -158,10 +166,10 @@ export class Session implements FrameHandler {
       if (fromServer !== (this.role === 'client')) {
         throw unexpected(`${m.name} on channel ${channel}: only a ${fromServer ? 'server' : 'client'} sends it`);
       }
+      // Only get-ok and return get here: the fast paths above took deliver and publish.
       this.inbound(channel).assembler.begin(
         key === BASIC_GET_OK_KEY ? { name: 'basic.get-ok', args: m.args as DecodedArgs<'basic.get-ok'> }
-          : key === BASIC_RETURN_KEY ? { name: 'basic.return', args: m.args as DecodedArgs<'basic.return'> }
-            : { name: 'basic.publish', args: m.args as DecodedArgs<'basic.publish'> },
+          : { name: 'basic.return', args: m.args as DecodedArgs<'basic.return'> },
         60,
       );
       return;
