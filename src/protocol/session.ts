@@ -102,7 +102,7 @@ export class Session implements FrameHandler {
 
   /** True while part of a frame (or of the protocol header) is buffered: EOF now would cut it. */
   get midFrame(): boolean {
-    return this.parser.midFrame || this.headerLen > 0 && this.header !== null;
+    return this.parser.midFrame || (this.header !== null && this.headerLen > 0);
   }
 
   /** Feed one chunk of the peer's byte stream. Throws FrameError (or ProtocolVersionError). */
