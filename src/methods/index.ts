@@ -9,6 +9,6 @@ export {
   METHOD_BY_KEY, METHOD_BY_NAME, methodDef, methodName, encodeMethod, encodeMethodDef, writeMethodPayload, decodeMethod,
 } from './codec.js';
 export {
-  encodeBasicPublish, encodeBasicAck, decodeBasicDeliver, BASIC_PUBLISH_KEY, BASIC_DELIVER_KEY, BASIC_ACK_KEY,
-  DeliverCache, type BasicDeliverArgs,
+  encodeBasicPublish, encodeBasicAck, decodeBasicDeliver, decodeBasicPublish, BASIC_PUBLISH_KEY, BASIC_DELIVER_KEY, BASIC_ACK_KEY,
+  DeliverCache, type BasicDeliverArgs, type BasicPublishArgs,
 } from './fast-path.js';

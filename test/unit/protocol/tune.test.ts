@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { negotiateHeartbeat, negotiateLimit, negotiateTune } from '../../../src/client/tune.js';
+import { negotiateHeartbeat, negotiateLimit, negotiateTune } from '../../../src/protocol/tune.js';
 import { expectFrameError } from '../../support/expect-errors.js';
 
 describe('negotiateLimit (channel_max, frame_max)', () => {

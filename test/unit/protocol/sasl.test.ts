@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseMechanism, saslResponse } from '../../../src/client/sasl.js';
+import { chooseMechanism, saslResponse } from '../../../src/protocol/sasl.js';
 import { Reader } from '../../../src/frames/reader.js';
 import { readTable } from '../../../src/frames/field-table.js';
 

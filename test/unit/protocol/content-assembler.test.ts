@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContentAssembler } from '../../../src/client/content-assembler.js';
+import { ContentAssembler } from '../../../src/protocol/content-assembler.js';
 import { FrameError } from '../../../src/frames/errors.js';
 import { writeContentHeader } from '../../../src/frames/properties.js';
 import { Writer } from '../../../src/frames/writer.js';
