@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 import { EncodeError, syntaxError } from './errors.js';
-import { Reader, tryDecodeText } from './reader.js';
+import { type Reader, tryDecodeText } from './reader.js';
 import type { Writer } from './writer.js';
 
 /** RabbitMQ's field-value type letters. */
@@ -82,7 +82,7 @@ export function writeTable(w: Writer, table: FieldTable, depth = 0): void {
   const lenAt = w.pos;
   w.u32(0);
   for (const key in table) {
-    if (!Object.prototype.hasOwnProperty.call(table, key)) continue;
+    if (!Object.hasOwn(table, key)) continue;
     const value = table[key];
     if (value === undefined) continue;
     w.shortstr(key, `field table key '${key.slice(0, 32)}'`);
