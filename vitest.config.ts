@@ -28,6 +28,21 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          // And `cluster`: a 3-node RabbitMQ cluster (scripts/cluster.sh) from its globalSetup,
+          // whose nodes the tests crash and restart, one file at a time.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/support/cluster-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          // After the other projects: booting and killing nodes would skew their timing tests.
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -18,6 +18,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BASE="$ROOT/.tmp/cluster"
 NODES=(1 2 3)
+CLUSTER_NAME=amqp-wire
 START_TIMEOUT="${AMQPWIRE_CLUSTER_TIMEOUT:-120}"
 
 log() { printf 'cluster.sh: %s\n' "$*" >&2; }
@@ -186,13 +187,14 @@ write_config() { # N
   : >"$dir/rabbitmq-env.conf"
   # Plugins would open listeners (15672, 15692) that three nodes cannot share.
   echo '[].' >"$dir/plugins"
-  # A small Raft WAL: quorum queues in tests hold little, and each node keeps its WAL in memory.
-  cat >"$dir/rabbitmq.conf" <<EOF
-listeners.tcp.default = 127.0.0.1:$(amqp_port "$n")
-loopback_users.guest = true
-log.file.level = info
-log.console = false
-raft.wal_max_size_bytes = 33554432
+  # Erlang terms only, no rabbitmq.conf: saves each boot the .conf translation through the
+  # schemas. A small Raft WAL: quorum queues in tests hold little.
+  rm -f "$dir/rabbitmq.conf"
+  cat >"$dir/advanced.config" <<EOF
+[{rabbit, [{tcp_listeners, [{"127.0.0.1", $(amqp_port "$n")}]},
+           {loopback_users, [<<"guest">>]},
+           {log, [{file, [{level, info}]}, {console, [{enabled, false}]}]}]},
+ {ra, [{wal_max_size_bytes, 33554432}]}].
 EOF
 }
 
@@ -262,6 +264,16 @@ wait_joined() { # N deadline
   die "node $(node_name "$n") sees running nodes [${seen:-none}], expected [${want% }] after ${START_TIMEOUT}s; see $(node_dir "$n")/log/"
 }
 
+# Unnamed, each node reports a name of its own (nN@host) as the cluster_name server property.
+name_cluster() {
+  local result
+  result="$(node_eval 1 "case rabbit_nodes:cluster_name() of
+      <<\"$CLUSTER_NAME\">> -> ok;
+      _ -> rabbit_nodes:set_cluster_name(<<\"$CLUSTER_NAME\">>, <<\"cluster.sh\">>)
+    end.")" || die "could not name the cluster $CLUSTER_NAME through n1@localhost"
+  [[ "$result" == ok ]] || die "naming the cluster $CLUSTER_NAME failed: $result"
+}
+
 cmd_start() {
   local n deadline
   ensure_tools
@@ -275,6 +287,7 @@ cmd_start() {
   join_if_alone 3
   deadline=$((SECONDS + START_TIMEOUT))
   for n in "${NODES[@]}"; do wait_joined "$n" "$deadline"; done
+  name_cluster
   cmd_status
 }
 
