@@ -39,8 +39,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
-          // After the other projects: booting and killing nodes would skew their timing tests.
-          sequence: { groupOrder: 1 },
+          // Last, after unit, fake and integration: node boots and kills would skew their timing tests.
+          sequence: { groupOrder: 2 },
         },
       },
     ],

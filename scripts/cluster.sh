@@ -198,9 +198,8 @@ write_config() { # N
 EOF
 }
 
-# Starts node N detached unless it runs already. Does not wait: after a full stop, each node
-# waits at boot for the peer that stopped last, so all must be booting at once.
-launch() { # N
+# Fails unless node N runs or its ports are free.
+check_ports() { # N
   local n="$1"
   if node_pid "$n" >/dev/null; then return 0; fi
   if tcp_open "$(amqp_port "$n")"; then
@@ -209,6 +208,14 @@ launch() { # N
   if tcp_open "$(dist_port "$n")"; then
     die "127.0.0.1:$(dist_port "$n") (Erlang distribution of $(node_name "$n")) is taken by another process"
   fi
+}
+
+# Starts node N detached unless it runs already. Does not wait: after a full stop, each node
+# waits at boot for the peer that stopped last, so all must be booting at once.
+launch() { # N
+  local n="$1"
+  if node_pid "$n" >/dev/null; then return 0; fi
+  check_ports "$n"
   write_config "$n"
   rm -f "$(pid_file "$n")"
   log "starting $(node_name "$n") on 127.0.0.1:$(amqp_port "$n") (logs: $(node_dir "$n")/log/)"
@@ -280,6 +287,8 @@ cmd_start() {
   take_lock
   delegate_to_owner start
   ensure_cookie
+  # Check every port before starting anything, so that a clash leaves no node half-started.
+  for n in "${NODES[@]}"; do check_ports "$n"; done
   for n in "${NODES[@]}"; do launch "$n"; done
   deadline=$((SECONDS + START_TIMEOUT))
   for n in "${NODES[@]}"; do wait_ready "$n" "$deadline"; done

@@ -6,9 +6,7 @@
  * Every killed node is restarted after its test, so each test starts with three running nodes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Channel, ClosedError, ConnectionClosedError, type Connection, NackError,
-} from '../../src/index.js';
+import { type Channel, ClosedError, ConnectionClosedError, type Connection, NackError } from '../../src/index.js';
 import { type NodeNumber, killNode, nodeUrl, restartKilledNodes, restartNode } from '../support/cluster.js';
 import { trackConnections } from '../support/connections.js';
 import { queueName } from '../support/names.js';

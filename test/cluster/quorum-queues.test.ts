@@ -3,7 +3,7 @@
  * queue declared through one node that the others serve.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Channel } from '../../src/index.js';
+import type { Channel } from '../../src/index.js';
 import { type NodeNumber, clusterInfo, nodeUrl, runClusterScript } from '../support/cluster.js';
 import { trackConnections } from '../support/connections.js';
 import { queueName } from '../support/names.js';

@@ -27,8 +27,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
   }
   const lock = await takeLock();
+  let wasRunning = false;
   try {
-    const wasRunning = await runClusterScript(['status'], 60_000).then(() => true, () => false);
+    wasRunning = await runClusterScript(['status'], 60_000).then(
+      () => true,
+      () => false,
+    );
     const began = Date.now();
     await runClusterScript(['start']);
     const { urls, nodes } = parseClusterEnv(await runClusterScript(['env'], 10_000));
@@ -44,6 +48,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       }
     };
   } catch (e) {
+    // Leave nothing half-started behind (`stop` is a no-op for nodes that never came up).
+    if (!wasRunning) await runClusterScript(['stop'], 120_000).catch(() => undefined);
     releaseLock(lock);
     throw e;
   }
@@ -53,22 +59,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
 function takeLock(): Promise<ChildProcess> {
   return new Promise((done, fail) => {
     // flock runs `cat` while it holds the lock; cat ends when our end of its stdin closes.
-    const child = spawn('flock', ['-w', String(LOCK_WAIT_S), LOCK_FILE, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      'flock',
+      ['-w', String(LOCK_WAIT_S), LOCK_FILE, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     let seen = '';
     child.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
       if (seen.includes('locked')) done(child);
     });
-    child.on('error', (err) => fail(new ClusterError(`cannot run flock (util-linux) for ${LOCK_FILE}: ${err.message}`)));
+    child.on('error', (err) =>
+      fail(new ClusterError(`cannot run flock (util-linux) for ${LOCK_FILE}: ${err.message}`)),
+    );
     child.on('exit', (code) => {
       if (!seen.includes('locked')) {
-        fail(new ClusterError(`another test run has held ${LOCK_FILE} (the cluster) for more than ${LOCK_WAIT_S} s (flock exit ${code})`));
+        fail(
+          new ClusterError(
+            `another test run has held ${LOCK_FILE} (the cluster) for more than ${LOCK_WAIT_S} s (flock exit ${code})`,
+          ),
+        );
       }
     });
-    // The lock must not keep vitest alive.
-    child.unref();
   });
 }
 

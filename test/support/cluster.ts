@@ -56,7 +56,9 @@ export function runClusterScript(args: readonly string[], timeoutMs = 300_000): 
 export function clusterInfo(): ClusterInfo {
   const info = inject('cluster');
   if (info === undefined) {
-    throw new ClusterError('no cluster was provided: run this file in the vitest "cluster" project (its globalSetup starts one)');
+    throw new ClusterError(
+      'no cluster was provided: run this file in the vitest "cluster" project (its globalSetup starts one)',
+    );
   }
   return info;
 }
