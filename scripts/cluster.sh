@@ -258,7 +258,7 @@ join_if_alone() { # N
 
 # Waits until node N sees every node that has a live pid as a running cluster member.
 wait_joined() { # N deadline
-  local n="$1" deadline="$2" m want seen
+  local n="$1" deadline="$2" m want="" seen=""
   while ((SECONDS < deadline)); do
     want=""
     for m in "${NODES[@]}"; do

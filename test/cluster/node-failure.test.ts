@@ -5,11 +5,21 @@
  * neither acks nor nacks until a node returns (reliability R32, see the Cluster facts).
  * Every killed node is restarted after its test, so each test starts with three running nodes.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Channel, ClosedError, ConnectionClosedError, type Connection, NackError } from '../../src/index.js';
-import { type NodeNumber, killNode, nodeUrl, restartKilledNodes, restartNode } from '../support/cluster.js';
+import {
+  CLUSTER_START_TIMEOUT_MS,
+  killNode,
+  type NodeNumber,
+  nodeUrl,
+  restartKilledNodes,
+  restartNode,
+  startCluster,
+} from '../support/cluster.js';
 import { trackConnections } from '../support/connections.js';
 import { queueName } from '../support/names.js';
+
+beforeAll(startCluster, CLUSTER_START_TIMEOUT_MS);
 
 const connections = trackConnections();
 const cleanups: Array<() => Promise<unknown>> = [];

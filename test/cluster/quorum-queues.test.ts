@@ -2,11 +2,20 @@
  * The cluster itself, through the public API: three running nodes of one cluster, and a quorum
  * queue declared through one node that the others serve.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Channel } from '../../src/index.js';
-import { type NodeNumber, clusterInfo, nodeUrl, runClusterScript } from '../support/cluster.js';
+import {
+  CLUSTER_START_TIMEOUT_MS,
+  clusterInfo,
+  type NodeNumber,
+  nodeUrl,
+  runClusterScript,
+  startCluster,
+} from '../support/cluster.js';
 import { trackConnections } from '../support/connections.js';
 import { queueName } from '../support/names.js';
+
+beforeAll(startCluster, CLUSTER_START_TIMEOUT_MS);
 
 const connections = trackConnections();
 const cleanups: Array<() => Promise<unknown>> = [];

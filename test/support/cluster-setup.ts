@@ -1,15 +1,17 @@
 /**
- * vitest globalSetup for the cluster project: starts the 3-node cluster with
- * `scripts/cluster.sh start` (rabbitmq-server must be installed; there is no fallback, and a
- * cluster that cannot start fails the run), provides its endpoints as `cluster`, and at teardown
- * stops it again unless it was already running before the run.
+ * vitest globalSetup for the cluster project: provides the endpoints of the 3-node cluster of
+ * `scripts/cluster.sh` as `cluster`, and at teardown stops the cluster unless it was running
+ * before the run. The cluster itself starts in each test file's `beforeAll` (`startCluster`), so
+ * that its nodes boot when the cluster project's turn comes, not while the other projects run
+ * their timing tests. rabbitmq-server must be installed; there is no fallback, and a cluster that
+ * cannot start fails the cluster tests with the script's error.
  *
  * The cluster tests kill nodes, so two test runs on one host (from any checkout: node names and
  * ports are per host) must not use the cluster at once. A host-wide lock, held by a `flock` child
  * process for the whole run, makes a second run wait; it is released when the run ends, also when
  * the run dies, because the child exits as soon as its stdin closes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -19,7 +21,7 @@ import { ClusterError, type ClusterInfo, parseClusterEnv, runClusterScript } fro
 const LOCK_FILE = join(tmpdir(), 'amqp-wire-cluster.lock');
 const LOCK_WAIT_S = Number(process.env['AMQPWIRE_CLUSTER_LOCK_WAIT'] ?? 600);
 
-/** Starts the cluster, provides it to the tests as `cluster`, and returns the teardown. */
+/** Provides the cluster to the tests as `cluster`, and returns the teardown. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!rabbitmqServerInstalled()) {
     throw new ClusterError(
@@ -27,19 +29,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
   }
   const lock = await takeLock();
-  let wasRunning = false;
   try {
-    wasRunning = await runClusterScript(['status'], 60_000).then(
+    const wasRunning = await runClusterScript(['status'], 60_000).then(
       () => true,
       () => false,
     );
-    const began = Date.now();
-    await runClusterScript(['start']);
     const { urls, nodes } = parseClusterEnv(await runClusterScript(['env'], 10_000));
     const info: ClusterInfo = { urls, nodes, managed: !wasRunning };
     project.provide('cluster', info);
-    const how = wasRunning ? 'already running' : `started in ${((Date.now() - began) / 1000).toFixed(1)} s`;
-    console.log(`[cluster] ${nodes.join(', ')} ${how}: ${urls.map((u) => new URL(u).port).join(', ')}`);
+    const how = wasRunning ? 'already running' : 'to be started by the first cluster test file';
+    console.log(`[cluster] ${nodes.join(', ')} on ${urls.map((u) => new URL(u).port).join(', ')}: ${how}`);
     return async () => {
       try {
         if (!wasRunning) await runClusterScript(['stop'], 120_000);
@@ -48,8 +47,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
       }
     };
   } catch (e) {
-    // Leave nothing half-started behind (`stop` is a no-op for nodes that never came up).
-    if (!wasRunning) await runClusterScript(['stop'], 120_000).catch(() => undefined);
     releaseLock(lock);
     throw e;
   }

@@ -1,9 +1,10 @@
 /**
  * The 3-node RabbitMQ cluster of `scripts/cluster.sh`, as the cluster tests see it.
  *
- * The `cluster` project's global setup (`cluster-setup.ts`) starts the cluster and provides a
- * {@link ClusterInfo} through vitest's `provide`/`inject`; tests read it with {@link clusterInfo}
- * and crash or revive nodes with {@link killNode} and {@link restartNode}.
+ * The `cluster` project's global setup (`cluster-setup.ts`) provides a {@link ClusterInfo} through
+ * vitest's `provide`/`inject`; each test file starts the cluster (if it is not running yet) with
+ * `beforeAll(startCluster, CLUSTER_START_TIMEOUT_MS)`, reads it with {@link clusterInfo} and
+ * crashes or revives nodes with {@link killNode} and {@link restartNode}.
  * {@link restartKilledNodes} in an `afterEach` brings back whatever a test killed, so that every
  * test starts with three running nodes.
  */
@@ -18,7 +19,7 @@ export interface ClusterInfo {
   urls: string[];
   /** Erlang node name of node N at index N - 1 (`nN@localhost`). */
   nodes: string[];
-  /** True when this run started the cluster and stops it in teardown. */
+  /** True when the cluster was not running before this run, which stops it in teardown. */
   managed: boolean;
 }
 
@@ -52,7 +53,18 @@ export function runClusterScript(args: readonly string[], timeoutMs = 300_000): 
   });
 }
 
-/** The cluster the global setup started. Throws when the file runs outside the cluster project. */
+/** How long {@link startCluster} may take: a first start boots three nodes and joins two. */
+export const CLUSTER_START_TIMEOUT_MS = 300_000;
+
+/**
+ * `scripts/cluster.sh start`: starts whatever node is not running and waits for all three in one
+ * cluster; a few seconds when all run already.
+ */
+export async function startCluster(): Promise<void> {
+  await runClusterScript(['start'], CLUSTER_START_TIMEOUT_MS);
+}
+
+/** The cluster the global setup found. Throws when the file runs outside the cluster project. */
 export function clusterInfo(): ClusterInfo {
   const info = inject('cluster');
   if (info === undefined) {
