@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfirmTracker, type PendingConfirm } from '../../../src/client/confirms.js';
+import { ConfirmTracker, type PendingConfirm } from '../../../src/client/channel/confirms.js';
 import { NackError, UnroutableError } from '../../../src/client/errors.js';
 
 function entry(outcomes: string[], i: number, extra: Partial<PendingConfirm> = {}): PendingConfirm {
