@@ -8,11 +8,10 @@
  * {@link restartKilledNodes} brings back whatever the test killed, so that every test starts with
  * three running nodes.
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, inject } from 'vitest';
 import type { Channel } from '../../src/index.js';
-import { REPO_ROOT } from './broker.js';
+import { parseExports, REPO_ROOT, runScript } from './broker.js';
 import { type ConnectionTracker, type OpenChannel, trackConnections } from './connections.js';
 import { queueName } from './names.js';
 
@@ -45,15 +44,12 @@ export const CLUSTER_SCRIPT = join(REPO_ROOT, 'scripts', 'cluster.sh');
 
 /** Runs `scripts/cluster.sh <args>` and resolves with its stdout; rejects with its last stderr line. */
 export function runClusterScript(args: readonly string[], timeoutMs = 300_000): Promise<string> {
-  return new Promise((done, fail) => {
-    execFile('bash', [CLUSTER_SCRIPT, ...args], { timeout: timeoutMs, cwd: REPO_ROOT }, (error, stdout, stderr) => {
-      if (error === null) return done(stdout);
-      const why = error.killed
-        ? `timed out after ${timeoutMs} ms`
-        : (stderr.trim().split('\n').at(-1) ?? '') || stdout.trim() || error.message;
-      fail(new ClusterError(`scripts/cluster.sh ${args.join(' ')} failed: ${why}`));
-    });
-  });
+  return runScript(
+    CLUSTER_SCRIPT,
+    args,
+    timeoutMs,
+    (why) => new ClusterError(`scripts/cluster.sh ${args.join(' ')} failed: ${why}`),
+  );
 }
 
 /** How long {@link startCluster} may take: a first start boots three nodes and joins two. */
@@ -110,10 +106,11 @@ export async function restartKilledNodes(): Promise<void> {
 
 /** Parses `export NAME='value'` lines as printed by `scripts/cluster.sh env`. */
 export function parseClusterEnv(text: string): { urls: string[]; nodes: string[] } {
+  const vars = parseExports(text);
   const value = (name: string): string[] => {
-    const match = new RegExp(`^export ${name}='([^']*)'$`, 'm').exec(text);
-    if (match?.[1] === undefined) throw new ClusterError(`scripts/cluster.sh env printed no ${name}`);
-    return match[1].split(',');
+    const list = vars.get(name);
+    if (list === undefined) throw new ClusterError(`scripts/cluster.sh env printed no ${name}`);
+    return list.split(',');
   };
   return { urls: value('AMQP_CLUSTER_URLS'), nodes: value('AMQP_CLUSTER_NODES') };
 }
