@@ -9,6 +9,7 @@ import { encodeBasicPublish } from '../methods/fast-path.js';
 import { ChannelCore, type CallOptions } from './channel-core.js';
 import { ConfirmTracker } from './confirms.js';
 import { UsageError } from './errors.js';
+import { Fifo } from './fifo.js';
 
 /** A message body: bytes, or a string sent as UTF-8. */
 export type Body = Uint8Array | string;
@@ -37,7 +38,7 @@ const toBuffer = (body: Body): Uint8Array => (typeof body === 'string' ? Buffer.
 export abstract class PublishingChannel extends ChannelCore {
   private selecting: Promise<void> | null = null;
   /** Confirmed publishes waiting for confirm mode or an in-flight place, in call order. */
-  private readonly publishQueue: QueuedPublish[] = [];
+  private readonly publishQueue = new Fifo<QueuedPublish>();
   private pumping = false;
   private readonly queueDrained: Array<() => void> = [];
 
@@ -143,7 +144,7 @@ export abstract class PublishingChannel extends ChannelCore {
           this.writeConfirmed(confirms, this.publishQueue.shift()!);
         } catch (e) {
           // Confirm mode failed or the channel closed: nothing queued can be sent.
-          for (const item of this.publishQueue.splice(0)) item.reject(e as Error);
+          for (const item of this.publishQueue.drain()) item.reject(e as Error);
         }
       }
     } finally {
