@@ -110,7 +110,10 @@ export abstract class PublishingChannel extends ChannelCore {
    * when a mandatory message was returned, ChannelClosedError/ConnectionClosedError when the
    * channel or connection ends first. Selects confirm mode if needed. At most
    * `maxConfirmsInFlight` (connection option) wait at once; further calls wait for a place.
-   * Messages go out in call order, whether or not they had to wait.
+   * Messages go out in call order, whether or not they had to wait. Waiting calls cost O(1) each,
+   * but each holds its body and promise until its turn: for a large batch, keep a bounded number
+   * of calls outstanding (start the next when one settles) instead of `Promise.all` over all of
+   * them, and memory stays proportional to that bound rather than to the batch (see the README).
    */
   publishConfirmed(exchange: string, routingKey: string, body: Body, properties?: BasicProperties, o: PublishOptions = {}): Promise<void> {
     if (this.confirms === null && this.selecting === null) void this.confirmSelect().catch(() => undefined);
