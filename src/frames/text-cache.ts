@@ -14,7 +14,10 @@ import { tryDecodeText, type Reader } from './reader.js';
 
 const SLOTS = 1024;
 const MAX_LEN = 64;
+/** The remembered strings, and the bytes each came from (slot i at i * MAX_LEN; length -1: empty slot). */
 const texts: string[] = new Array<string>(SLOTS).fill('');
+const bytes = new Uint8Array(SLOTS * MAX_LEN);
+const lengths = new Int16Array(SLOTS).fill(-1);
 
 type Latin1Slice = (this: Buffer, start: number, end: number) => string;
 /** The native slicer behind `toString('latin1', ...)`, called without its argument checks (ours are done). */
@@ -25,21 +28,28 @@ const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice 
 export function cachedText(buf: Buffer, start: number, end: number): string | null {
   const len = end - start;
   if (len > MAX_LEN) return tryDecodeText(buf, start, end);
-  let h = len;
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c > 0x7f) return tryDecodeText(buf, start, end);
-    h = Math.imul(h ^ c, 0x01000193);
+  // The slot comes from the length and a few sampled bytes; the byte compare below decides.
+  let h = Math.imul(len, 0x9e3779b1);
+  if (len > 0) {
+    h = Math.imul(h ^ buf[start]!, 0x01000193);
+    h = Math.imul(h ^ buf[end - 1]!, 0x01000193);
+    h = Math.imul(h ^ buf[start + (len >>> 1)]!, 0x01000193);
+    h = Math.imul(h ^ buf[start + (len >>> 2)]!, 0x01000193);
+    h = Math.imul(h ^ buf[start + ((3 * len) >>> 2)]!, 0x01000193);
   }
-  const slot = (h ^ (h >>> 16)) & (SLOTS - 1);
-  const known = texts[slot]!;
-  if (known.length === len) {
+  const slot = (h ^ (h >>> 15)) & (SLOTS - 1);
+  const at = slot * MAX_LEN;
+  if (lengths[slot] === len) {
     let i = 0;
-    while (i < len && known.charCodeAt(i) === buf[start + i]) i++;
-    if (i === len) return known;
+    while (i < len && bytes[at + i] === buf[start + i]) i++;
+    // Only ASCII is ever stored, so equal bytes are ASCII too.
+    if (i === len) return texts[slot]!;
   }
+  for (let i = start; i < end; i++) if (buf[i]! > 0x7f) return tryDecodeText(buf, start, end);
   const text = latin1Slice.call(buf, start, end);
   texts[slot] = text;
+  lengths[slot] = len;
+  for (let i = 0; i < len; i++) bytes[at + i] = buf[start + i]!;
   return text;
 }
 
