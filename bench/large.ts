@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { fileURLToPath } from 'node:url';
-import { ContentAssembler } from '../src/client/content-assembler.js';
+import { ContentAssembler } from '../src/protocol/content-assembler.js';
 import { DEFAULT_FRAME_MAX, FrameParser, FrameType, Writer, writeContent, type FrameHandler } from '../src/frames/index.js';
 import { encodeBasicPublish } from '../src/methods/index.js';
 import { parseBenchArgs } from './lib/args.js';

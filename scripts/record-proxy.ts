@@ -11,9 +11,9 @@
  * @packageDocumentation
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import net, { type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startProxy, type LinkHooks, type PipeHooks, type ProxyLink, type TcpProxy } from '../src/transport/proxy.js';
 import { toHex } from '../test/support/hex.js';
 
 const USAGE = `usage: node build/scripts/record-proxy.js [options]
@@ -99,63 +99,52 @@ class Recording {
   }
 }
 
-function relay(from: Socket, to: Socket, direction: 'C->S' | 'S->C', recording: Recording): void {
-  from.on('data', (chunk: Buffer) => {
-    recording.chunk(direction, chunk);
-    to.write(chunk);
-  });
-  from.on('end', () => {
-    recording.note(`${direction} end of stream`);
-    to.end();
-  });
-  from.on('error', (err) => {
-    recording.note(`${direction} ${err.message}`);
-    to.destroy();
-  });
+/** One direction: each chunk is written down, then forwarded; so is the end of the stream. */
+function recorded(direction: 'C->S' | 'S->C', recording: Recording): PipeHooks {
+  return {
+    onData(chunk, pipe) {
+      recording.chunk(direction, chunk);
+      pipe.write(chunk);
+    },
+    onEnd(pipe) {
+      recording.note(`${direction} end of stream`);
+      pipe.end();
+    },
+  };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   mkdirSync(options.out, { recursive: true });
-  let accepted = 0;
+  const upstream = `${options.upstreamHost}:${options.upstreamPort}`;
   let finished = 0;
-  const server = net.createServer({ allowHalfOpen: true }, (client) => {
-    accepted += 1;
-    const path = join(options.out, `${options.name}-${accepted}.hex`);
-    const recording = new Recording(
-      path,
-      `# ${new Date().toISOString()} ${client.remoteAddress}:${client.remotePort} -> ${options.upstreamHost}:${options.upstreamPort}`,
-    );
-    const upstream = net.connect({ host: options.upstreamHost, port: options.upstreamPort, allowHalfOpen: true });
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    relay(client, upstream, 'C->S', recording);
-    relay(upstream, client, 'S->C', recording);
-    let closedSockets = 0;
-    const onClose = (): void => {
-      closedSockets += 1;
-      if (closedSockets < 2) return;
-      recording.close();
-      console.log(`recorded ${path}`);
-      finished += 1;
-      if (options.maxConnections !== undefined && finished >= options.maxConnections) server.close();
+  let proxy: TcpProxy | undefined;
+  const record = (link: ProxyLink): LinkHooks => {
+    const path = join(options.out, `${options.name}-${link.id}.hex`);
+    const recording = new Recording(path, `# ${new Date().toISOString()} ${link.client.remoteAddress}:${link.client.remotePort} -> ${upstream}`);
+    return {
+      c2s: recorded('C->S', recording),
+      s2c: recorded('S->C', recording),
+      onError: (err, side) => recording.note(`${side === 'client' ? 'C->S' : 'S->C'} ${err.message}`),
+      onClose: () => {
+        recording.close();
+        console.log(`recorded ${path}`);
+        finished += 1;
+        if (options.maxConnections !== undefined && finished >= options.maxConnections) void proxy?.close();
+      },
     };
-    client.on('close', onClose);
-    upstream.on('close', onClose);
-  });
-  server.on('error', (err) => {
-    console.error(`record-proxy: ${err.message}`);
+  };
+  try {
+    proxy = await startProxy({ port: options.port, upstream: { host: options.upstreamHost, port: options.upstreamPort }, onLink: record });
+  } catch (err) {
+    console.error(`record-proxy: ${(err as Error).message}`);
     process.exit(1);
-  });
-  server.listen(options.port, '127.0.0.1', () => {
-    console.log(`recording 127.0.0.1:${options.port} -> ${options.upstreamHost}:${options.upstreamPort} into ${options.out}`);
-  });
+  }
+  console.log(`recording 127.0.0.1:${options.port} -> ${upstream} into ${options.out}`);
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   if (!(err instanceof UsageError || (err instanceof TypeError && 'code' in err))) throw err;
   console.error(`${err.message}\n${USAGE}`);
   process.exit(2);
-}
+});

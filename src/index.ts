@@ -10,25 +10,26 @@
  * ```
  * @packageDocumentation
  */
-export { connect } from './client/connect.js';
-export { Connection } from './client/connection.js';
-export { Channel } from './client/channel.js';
+export { connect, Connection } from './connection.js';
+export type { ConnectionEngine } from './client/connection/engine.js';
+export type { ConnectionState } from './client/connection/lifecycle.js';
+export { Channel } from './client/channel/channel.js';
 export type {
-  Body, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeclareResult, ConsumeOptions, ConsumeIteratorOptions, PublishOptions,
-} from './client/channel.js';
-export type { CallOptions } from './client/channel-core.js';
-export { ConsumerIterator, type ConsumeCallback } from './client/consumers.js';
+  Body, BindOptions, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeclareResult, ConsumeOptions, ConsumeIteratorOptions,
+  PublishOptions, CallOptions,
+} from './client/channel/channel.js';
+export { ConsumerIterator, type ConsumeCallback } from './client/channel/consumers.js';
 export { Message, type DeliveryFields, type ReturnedMessage, type ReturnFields } from './client/message.js';
 export {
   ClosedError, ConnectionClosedError, ChannelClosedError, AuthenticationError, TimeoutError, NackError, UnroutableError,
   UsageError, ConsumerCancelledError, ConnectError, type ClosedBy, type CloseReason,
 } from './client/errors.js';
-export { ArgumentError, CONNECTION_DEFAULTS, type ConnectionOptions, type ResolvedConnectionOptions, type AuthMechanism } from './client/options.js';
-export { parseAmqpUrl, redactUrl } from './client/url.js';
+export { ArgumentError, CONNECTION_DEFAULTS, type ConnectionOptions, type ResolvedConnectionOptions, type AuthMechanism } from './client/options/index.js';
+export { parseAmqpUrl, redactUrl } from './client/options/url.js';
 export type { Tuned } from './client/tune.js';
-export { RpcError, RPC_ERROR_HEADER, RPC_ERROR_NAME_HEADER, DIRECT_REPLY_TO, type RpcReply, type ChannelSource } from './client/rpc.js';
-export { RpcServer, createRpcServer, type RpcHandler, type RpcServerOptions } from './client/rpc-server.js';
-export { RpcClient, createRpcClient, type RpcClientOptions, type RpcCallOptions } from './client/rpc-client.js';
+export { RpcError, RPC_ERROR_HEADER, RPC_ERROR_NAME_HEADER, DIRECT_REPLY_TO, type RpcReply, type ChannelSource } from './rpc/rpc.js';
+export { RpcServer, createRpcServer, type RpcHandler, type RpcServerOptions } from './rpc/rpc-server.js';
+export { RpcClient, createRpcClient, type RpcClientOptions, type RpcCallOptions } from './rpc/rpc-client.js';
 export { VERSION } from './client/version.js';
 export { AMQPError, FrameError, EncodeError, ProtocolVersionError } from './frames/errors.js';
 export { ReplyCode, replyCodeName } from './frames/constants.js';

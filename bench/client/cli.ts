@@ -10,7 +10,7 @@ import { describeMachine, machineInfo } from '../lib/machine.js';
 import { progress } from '../lib/table.js';
 import { CLIENTS, missingPeers, type ClientInfo } from './clients.js';
 import { renderReport, reportJson, summarise, writeReportChart, type Target } from './report.js';
-import { runPlan } from './runner.js';
+import { type Outcome, runPlan } from './runner.js';
 import type { RunSettings, Workload } from './workloads.js';
 
 /** Sizes of one run mode (normal or `--quick`). */
@@ -127,7 +127,7 @@ export async function runBench(def: BenchDefinition, argv: readonly string[]): P
   const machine = machineInfo();
   if (machine.load1 > 1) progress(`warning: load average ${machine.load1} on ${machine.cores} cores; figures will be low and noisy`, common.quiet);
   const env = await def.setup(inv.settings, inv.url, common.quiet);
-  let outcome;
+  let outcome: Outcome;
   try {
     outcome = await runPlan({
       workloads: inv.workloads, clients: inv.clients, rounds: common.rounds, url: env.url, quiet: common.quiet,

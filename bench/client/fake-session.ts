@@ -3,7 +3,7 @@
  * synchronous method the workloads use, and otherwise does as little as it can:
  *
  * - basic.publish is counted and dropped, unless a consumer on this connection reads the queue it
- *   is routed to (RPC): then it is delivered, header frame passed through unchanged;
+ *   is routed to (RPC): then it is delivered with the same properties and body;
  * - on a confirm channel every read is answered with one `basic.ack(multiple)` for the last publish;
  * - a consumer on `bench.consume.<size>` gets pre-encoded deliveries of that body size without
  *   end, at most `prefetch` unacked (none counted with noAck), as fast as the socket takes them.
@@ -12,12 +12,15 @@
  * @packageDocumentation
  */
 import type { Socket } from 'node:net';
-import { FrameType, PROTOCOL_HEADER } from '../../src/frames/constants.js';
-import { FrameParser, type FrameHandler } from '../../src/frames/parser.js';
+import { writeContent } from '../../src/frames/content.js';
 import { Writer } from '../../src/frames/writer.js';
-import { decodeMethod, encodeMethod } from '../../src/methods/codec.js';
-import { BASIC_ACK_KEY, BASIC_PUBLISH_KEY, encodeBasicAck } from '../../src/methods/fast-path.js';
+import { encodeMethod } from '../../src/methods/codec.js';
+import { BASIC_ACK_KEY, encodeBasicAck } from '../../src/methods/fast-path.js';
 import type { Method } from '../../src/methods/types.js';
+import { SERVER_CAPABILITIES } from '../../src/protocol/capabilities.js';
+import type { Content, SessionHandler } from '../../src/protocol/events.js';
+import { ServerHandshake } from '../../src/protocol/server-handshake.js';
+import { Session } from '../../src/protocol/session.js';
 import { DELIVERIES_PER_BLOCK, DeliveryTemplate } from './fake-stream.js';
 import { BenchError } from './workloads.js';
 
@@ -25,12 +28,8 @@ const FRAME_MAX = 131072;
 /** Stop streaming while the socket holds this much unsent. */
 const STREAM_HIGH_WATER = 512 * 1024;
 const STREAM_PREFIX = 'bench.consume.';
-
-const CAPABILITIES = {
-  publisher_confirms: true, exchange_exchange_bindings: true, 'basic.nack': true, consumer_cancel_notify: true,
-  'connection.blocked': true, consumer_priorities: true, authentication_failure_close: true, per_consumer_qos: true,
-  direct_reply_to: true,
-};
+/** RabbitMQ's own limit on a message body. */
+const MAX_BODY_SIZE = 512 * 1024 * 1024;
 
 interface Consumer {
   readonly tag: string;
@@ -38,17 +37,6 @@ interface Consumer {
   readonly noAck: boolean;
   /** Set for a `bench.consume.<size>` consumer. */
   readonly stream: DeliveryTemplate | null;
-}
-
-/** A publish whose content is being collected for delivery (routed publishes only). */
-interface Routed {
-  readonly target: Consumer;
-  readonly exchange: string;
-  readonly routingKey: string;
-  header: Buffer | null;
-  bodySize: number;
-  readonly body: Buffer[];
-  received: number;
 }
 
 class ChannelState {
@@ -62,7 +50,6 @@ class ChannelState {
   confirm = false;
   publishSeq = 0;
   confirmedSeq = 0;
-  routed: Routed | null = null;
   constructor(readonly id: number) {}
 
   /** basic.ack / nack / reject from the client: free prefetch credit. */
@@ -87,20 +74,30 @@ class ChannelState {
 }
 
 /** One accepted connection. */
-export class FakeSession implements FrameHandler {
-  private readonly parser = new FrameParser(FRAME_MAX + 8);
+export class FakeSession implements SessionHandler {
   private readonly w = new Writer(64 * 1024, FRAME_MAX);
+  private readonly session: Session;
+  private readonly handshake: ServerHandshake;
   private readonly channels = new Map<number, ChannelState>();
   private readonly streams: Consumer[] = [];
   /** Queue name -> the consumer that reads it on this connection (RPC routing). */
   private readonly routes = new Map<string, Consumer>();
-  private header = Buffer.alloc(0);
   private frameMax = FRAME_MAX;
   private names = 0;
   /** Publishes seen on this connection; a passive queue.declare reports it as the message count. */
   private published = 0;
 
   constructor(private readonly socket: Socket) {
+    this.handshake = new ServerHandshake(
+      {
+        serverProperties: { product: 'amqp-wire bench fake broker', version: '1.0', platform: 'Node.js', capabilities: { ...SERVER_CAPABILITIES } },
+        tune: { frameMax: FRAME_MAX },
+      },
+      { send: (name, args) => encodeMethod(this.w, 0, name, args) },
+    );
+    this.session = new Session(this, {
+      role: 'server', maxBodySize: MAX_BODY_SIZE, maxFrameSize: FRAME_MAX, onProtocolHeader: () => this.handshake.start(),
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.pump());
@@ -108,15 +105,8 @@ export class FakeSession implements FrameHandler {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.header.length < PROTOCOL_HEADER.length) {
-      const need = PROTOCOL_HEADER.length - this.header.length;
-      this.header = Buffer.concat([this.header, chunk.subarray(0, need)]);
-      chunk = chunk.subarray(need);
-      if (this.header.length < PROTOCOL_HEADER.length) return;
-      this.sendStart();
-    }
     try {
-      if (chunk.length > 0) this.parser.push(chunk, this);
+      this.session.push(chunk);
     } catch (e) {
       process.stderr.write(`fake broker: ${(e as Error).message}\n`);
       this.socket.destroy();
@@ -131,43 +121,44 @@ export class FakeSession implements FrameHandler {
     this.pump();
   }
 
-  private sendStart(): void {
-    encodeMethod(this.w, 0, 'connection.start', {
-      versionMajor: 0, versionMinor: 9, mechanisms: 'PLAIN AMQPLAIN', locales: 'en_US',
-      serverProperties: { product: 'amqp-wire bench fake broker', version: '1.0', platform: 'Node.js', capabilities: CAPABILITIES },
-    });
-    this.flush();
-  }
-
   private flush(): void {
     if (this.w.pos > 0 && this.socket.writable) this.socket.write(this.w.flush());
   }
 
-  /** FrameHandler */
-  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
-    if (type === FrameType.METHOD) {
-      const key = buf.readUInt32BE(start);
-      if (key === BASIC_PUBLISH_KEY) return this.onPublish(this.channel(channel), buf, start, end);
-      if (key === BASIC_ACK_KEY) {
-        const tag = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
-        return this.channel(channel).settle(tag, (buf[start + 12]! & 1) !== 0);
+  /** SessionHandler: nothing to do, the fake sends no heartbeats and watches none. */
+  onHeartbeat(): void {}
+
+  /** SessionHandler */
+  onMethod(channel: number, m: Method, key: number): void {
+    if (key === BASIC_ACK_KEY) {
+      const a = (m as Method<'basic.ack'>).args;
+      return this.channel(channel).settle(a.deliveryTag, a.multiple);
+    }
+    if (channel === 0 && this.handshake.expecting !== null) {
+      const done = this.handshake.onMethod(m);
+      if (done) {
+        this.frameMax = done.tuned.frameMax;
+        this.w.frameMax = this.frameMax;
       }
-      return this.onMethod(channel, decodeMethod(buf, start, end));
+      return;
     }
-    if (type === FrameType.HEADER) {
-      const r = this.channels.get(channel)?.routed;
-      if (!r) return;
-      r.header = Buffer.from(buf.subarray(start, end));
-      r.bodySize = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
-      if (r.bodySize === 0) this.deliverRouted(this.channel(channel));
-    } else if (type === FrameType.BODY) {
-      const ch = this.channels.get(channel);
-      const r = ch?.routed;
-      if (!ch || !r) return;
-      r.body.push(Buffer.from(buf.subarray(start, end)));
-      r.received += end - start;
-      if (r.received >= r.bodySize) this.deliverRouted(ch);
-    }
+    this.onOtherMethod(channel, m);
+  }
+
+  /** SessionHandler: a basic.publish with its content. Dropped, unless a consumer here reads its queue. */
+  onContent(channel: number, content: Content): void {
+    const ch = this.channel(channel);
+    this.published++;
+    if (ch.confirm) ch.publishSeq++;
+    if (this.routes.size === 0 || content.method.name !== 'basic.publish') return;
+    const { exchange, routingKey } = content.method.args;
+    const c = this.routes.get(routingKey);
+    if (c === undefined) return;
+    const id = c.channel.id;
+    const tag = c.channel.nextTag++;
+    if (!c.noAck) c.channel.unacked++;
+    encodeMethod(this.w, id, 'basic.deliver', { consumerTag: c.tag, deliveryTag: tag, redelivered: false, exchange, routingKey });
+    writeContent(this.w, id, 60, content.body, content.properties);
   }
 
   private channel(id: number): ChannelState {
@@ -176,51 +167,12 @@ export class FakeSession implements FrameHandler {
     return ch;
   }
 
-  private onPublish(ch: ChannelState, buf: Buffer, start: number, end: number): void {
-    this.published++;
-    if (ch.confirm) ch.publishSeq++;
-    ch.routed = null;
-    if (this.routes.size === 0) return;
-    // ticket (2), exchange, routing key: only RPC needs them.
-    let at = start + 6;
-    const exchange = buf.toString('latin1', at + 1, at + 1 + buf[at]!);
-    at += 1 + buf[at]!;
-    const routingKey = buf.toString('latin1', at + 1, Math.min(end, at + 1 + buf[at]!));
-    const target = this.routes.get(routingKey);
-    if (target) ch.routed = { target, exchange, routingKey, header: null, bodySize: 0, body: [], received: 0 };
-  }
-
-  private deliverRouted(from: ChannelState): void {
-    const r = from.routed!;
-    from.routed = null;
-    const c = r.target;
-    const id = c.channel.id;
-    const tag = c.channel.nextTag++;
-    if (!c.noAck) c.channel.unacked++;
-    encodeMethod(this.w, id, 'basic.deliver', { consumerTag: c.tag, deliveryTag: tag, redelivered: false, exchange: r.exchange, routingKey: r.routingKey });
-    const hs = this.w.startFrame(FrameType.HEADER, id);
-    this.w.bytes(r.header!);
-    this.w.endFrame(hs);
-    const body = r.body.length === 1 ? r.body[0]! : Buffer.concat(r.body);
-    for (let off = 0; off < body.length; off += this.frameMax - 8) {
-      const bs = this.w.startFrame(FrameType.BODY, id);
-      this.w.bytes(body.subarray(off, off + this.frameMax - 8));
-      this.w.endFrame(bs);
-    }
-  }
-
-  private onMethod(channel: number, m: Method): void {
+  private onOtherMethod(channel: number, m: Method): void {
     const a = m.args as Record<string, unknown>;
     const reply = (name: Parameters<typeof encodeMethod>[2], args: Record<string, unknown> = {}): void => {
       if (a.nowait !== true) encodeMethod(this.w, channel, name, args as never);
     };
     switch (m.name) {
-      case 'connection.start-ok': return reply('connection.tune', { channelMax: 2047, frameMax: FRAME_MAX, heartbeat: 0 });
-      case 'connection.tune-ok':
-        this.frameMax = (a.frameMax as number) || FRAME_MAX;
-        this.w.frameMax = this.frameMax;
-        return;
-      case 'connection.open': return reply('connection.open-ok');
       case 'connection.close':
         // Nothing more after close-ok: stop streaming, or deliveries would follow end().
         this.streams.length = 0;
@@ -275,6 +227,7 @@ export class FakeSession implements FrameHandler {
   private dropChannel(id: number): void {
     this.dropConsumers((c) => c.channel.id === id);
     this.channels.delete(id);
+    this.session.forget(id);
   }
 
   private dropConsumers(match: (c: Consumer) => boolean): void {

@@ -131,7 +131,9 @@ export function lineChart(spec: ChartSpec): string {
   out.push(`<rect x="${px0}" y="${py1}" width="${px1 - px0}" height="${py0 - py1}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${(px0 + px1) / 2}" y="${H - 12}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${(py0 + py1) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
-  spec.series.forEach((s, i) => out.push(...drawSeries(s, s.color ?? PALETTE[i % PALETTE.length]!, sx, sy, xLog, yLog, i, px1, py1)));
+  spec.series.forEach((s, i) => {
+    out.push(...drawSeries(s, s.color ?? PALETTE[i % PALETTE.length]!, sx, sy, xLog, yLog, i, px1, py1));
+  });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

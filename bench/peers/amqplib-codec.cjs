@@ -150,6 +150,6 @@ function main() {
 try {
   main();
 } catch (e) {
-  process.stderr.write(`${e && e.message ? e.message : String(e)}\n`);
+  process.stderr.write(`${e?.message ? e.message : String(e)}\n`);
   process.exitCode = 1;
 }

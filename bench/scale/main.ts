@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect } from '../../src/client/connect.js';
+import { connect } from '../../src/index.js';
 import { parseBenchArgs } from '../lib/args.js';
 import { runJsonChild } from '../lib/child.js';
 import { describeMachine, machineInfo } from '../lib/machine.js';
@@ -33,6 +33,8 @@ Flags:
   --series a,b      only these series
   --max <n>         leave out counts above n (a quick run: --max 10000)
   --no-peers        amqp-wire only
+  --peer-max <n>    leave out peer points above n (default 100000: amqplib alone takes over
+                    15 minutes for 10^6 outstanding publishes)
   --url <url>       broker URL`;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -73,10 +75,12 @@ async function main(): Promise<void> {
     series: { type: 'string' },
     max: { type: 'string' },
     'no-peers': { type: 'boolean', default: false },
+    'peer-max': { type: 'string' },
     url: { type: 'string' },
   });
   const url = typeof values.url === 'string' ? values.url : process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/';
   const max = typeof values.max === 'string' ? Number(values.max) : Infinity;
+  const peerMax = typeof values['peer-max'] === 'string' ? Number(values['peer-max']) : 100_000;
   const names = (typeof values.series === 'string' ? values.series.split(',') : Object.keys(SERIES)) as SeriesName[];
   for (const s of names) if (!(s in SERIES)) throw new Error(`unknown series '${s}'; see --help`);
   const peers = values['no-peers'] !== true && existsSync(join(PEERS_DIR, 'node_modules', 'amqplib'));
@@ -84,17 +88,19 @@ async function main(): Promise<void> {
   if (!peers && values['no-peers'] !== true) progress('peers not installed (npm install --prefix bench/peers): amqp-wire only', common.quiet);
 
   const rows: Row[] = [];
-  const childOpts = { nodeFlags: ['--expose-gc'], timeoutMs: 15 * 60_000 };
+  const childOpts = { nodeFlags: ['--expose-gc'], timeoutMs: 10 * 60_000 };
   for (const series of names) {
     for (const n of SERIES[series].counts.filter((c) => c <= max)) {
-      progress(`${series} n=${n} amqp-wire`, common.quiet);
-      rows.push(row(series, 'amqp-wire', n, await runJsonChild(POINT, [series, String(n), url], childOpts) as PointResult));
-      if (series === 'confirms' && peers) {
+      const done = (r: Row): void => {
+        rows.push(r);
+        progress(`${series} n=${n} ${r.client}: ${r.seconds.toFixed(2)} s, ${r.usPerOp.toFixed(1)} us/op, ${Math.round(r.bytesPerObject)} B/object`, common.quiet);
+      };
+      done(row(series, 'amqp-wire', n, await runJsonChild(POINT, [series, String(n), url], childOpts) as PointResult));
+      if (series === 'confirms' && peers && n <= peerMax) {
         await withPeerQueue(url, async () => {
           for (const peer of PEERS) {
-            progress(`${series} n=${n} ${peer}`, common.quiet);
             try {
-              rows.push(row(series, peer, n, await runJsonChild(PEER_SCRIPT, [peer, String(n), url, PEER_QUEUE], childOpts) as PointResult));
+              done(row(series, peer, n, await runJsonChild(PEER_SCRIPT, [peer, String(n), url, PEER_QUEUE], childOpts) as PointResult));
             } catch (e) {
               progress(`  ${peer} failed: ${(e as Error).message}`, common.quiet);
             }

@@ -7,9 +7,7 @@
  * before any was made, divided by `n`; the child runs with --expose-gc.
  * @packageDocumentation
  */
-import { connect } from '../../src/client/connect.js';
-import type { Connection } from '../../src/client/connection.js';
-import type { Channel } from '../../src/client/channel.js';
+import { connect, type Channel, type Connection } from '../../src/index.js';
 
 /** What one point measures. */
 export interface PointResult {

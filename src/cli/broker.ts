@@ -2,12 +2,10 @@
  * Opening the CLI's connection, and turning any failure into an exit code and one line of text.
  * @packageDocumentation
  */
-import { connect } from '../client/connect.js';
-import type { Connection } from '../client/connection.js';
-import { AuthenticationError, ClosedError, ConnectError, TimeoutError } from '../client/errors.js';
-import { ArgumentError } from '../client/options.js';
-import { redactUrl } from '../client/url.js';
-import { AMQPError, ProtocolVersionError } from '../frames/errors.js';
+import {
+  AMQPError, ArgumentError, AuthenticationError, ClosedError, ConnectError, ProtocolVersionError, TimeoutError, connect, redactUrl,
+  type Connection,
+} from '../index.js';
 import { CliUsageError, ExitCode } from './args.js';
 
 /** How to get a broker, said once wherever no broker answers. */

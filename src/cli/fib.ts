@@ -3,8 +3,7 @@
  * seed's 832040 and fib(1000) is exact and instant (the seed's recursive version is exponential).
  * @packageDocumentation
  */
-import type { Message } from '../client/message.js';
-import type { RpcHandler } from '../client/rpc-server.js';
+import type { Message, RpcHandler } from '../index.js';
 
 /** Largest n the server answers; bigger requests get an error reply. */
 export const FIB_MAX = 10_000;

@@ -3,7 +3,7 @@
  * `main.ts` runs it with the process's arguments.
  * @packageDocumentation
  */
-import { VERSION } from '../client/version.js';
+import { VERSION } from '../index.js';
 import { CliUsageError, ExitCode } from './args.js';
 import { describeFailure } from './broker.js';
 import type { Command, Io } from './command.js';

@@ -19,11 +19,11 @@ export interface DeliveryFields {
   messageCount?: number;
 }
 
-/** Acknowledgement operations a delivered message can perform on its channel. */
+/** What a delivered message acknowledges through: its channel's basicAck, basicNack and basicReject. */
 export interface Acker {
-  ack(deliveryTag: number, multiple: boolean): void;
-  nack(deliveryTag: number, multiple: boolean, requeue: boolean): void;
-  reject(deliveryTag: number, requeue: boolean): void;
+  basicAck(deliveryTag: number, o: { multiple?: boolean }): void;
+  basicNack(deliveryTag: number, o: { multiple?: boolean; requeue?: boolean }): void;
+  basicReject(deliveryTag: number, o: { requeue?: boolean }): void;
 }
 
 /**
@@ -35,14 +35,14 @@ export class Message {
   readonly body: Buffer;
   readonly properties: BasicProperties;
   readonly fields: DeliveryFields;
-  /** @internal */
-  readonly acker: Acker | null;
+  readonly #acker: Acker | null;
 
+  /** @internal Messages come from a channel. */
   constructor(body: Buffer, properties: BasicProperties, fields: DeliveryFields, acker: Acker | null) {
     this.body = body;
     this.properties = properties;
     this.fields = fields;
-    this.acker = acker;
+    this.#acker = acker;
   }
 
   /** The body decoded as UTF-8. */
@@ -57,24 +57,24 @@ export class Message {
 
   /** basic.ack this delivery (or, with `multiple`, every earlier one too). */
   ack(multiple = false): void {
-    this.need().ack(this.fields.deliveryTag, multiple);
+    this.#need().basicAck(this.fields.deliveryTag, { multiple });
   }
 
   /** basic.nack; `requeue` defaults to true as in pika. */
   nack(options: { multiple?: boolean; requeue?: boolean } = {}): void {
-    this.need().nack(this.fields.deliveryTag, options.multiple ?? false, options.requeue ?? true);
+    this.#need().basicNack(this.fields.deliveryTag, options);
   }
 
   /** basic.reject; `requeue` defaults to true as in pika. */
   reject(options: { requeue?: boolean } = {}): void {
-    this.need().reject(this.fields.deliveryTag, options.requeue ?? true);
+    this.#need().basicReject(this.fields.deliveryTag, options);
   }
 
-  private need(): Acker {
-    if (this.acker === null) {
+  #need(): Acker {
+    if (this.#acker === null) {
       throw new UsageError('this message was delivered with noAck: there is nothing to acknowledge');
     }
-    return this.acker;
+    return this.#acker;
   }
 }
 

@@ -1,2 +1,1 @@
-/** The library version sent in client_properties. Kept in step with package.json by a unit test. */
-export const VERSION = '0.1.0';
+export * from '../protocol/version.js';

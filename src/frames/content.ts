@@ -2,10 +2,10 @@
  * Outbound content: a header frame, then the body cut into frames of at most frame_max - 8 bytes.
  * @packageDocumentation
  */
-import { FRAME_OVERHEAD, FrameType } from './constants.js';
+import { FRAME_HEADER_SIZE, FRAME_OVERHEAD, FrameType } from './constants.js';
 import { EncodeError } from './errors.js';
 import { writeContentHeader, type BasicProperties } from './properties.js';
-import type { Writer } from './writer.js';
+import { frameEnd, frameHeader, type Writer } from './writer.js';
 
 /**
  * Write the header frame and body frames of one message on `channel`. Body size 0 means no body
@@ -31,16 +31,9 @@ export function writeContent(
   let pos = w.pos;
   for (let off = 0; off < len; off += chunk) {
     const n = Math.min(chunk, len - off);
-    buf[pos] = FrameType.BODY;
-    buf[pos + 1] = channel >>> 8;
-    buf[pos + 2] = channel;
-    buf[pos + 3] = n >>> 24;
-    buf[pos + 4] = n >>> 16;
-    buf[pos + 5] = n >>> 8;
-    buf[pos + 6] = n;
-    buf.set(n === len ? body : body.subarray(off, off + n), pos + 7);
-    pos += 7 + n;
-    buf[pos++] = 0xce;
+    frameHeader(buf, pos, FrameType.BODY, channel, n);
+    buf.set(n === len ? body : body.subarray(off, off + n), pos + FRAME_HEADER_SIZE);
+    pos = frameEnd(buf, pos + FRAME_HEADER_SIZE + n);
   }
   w.pos = pos;
 }

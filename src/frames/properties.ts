@@ -63,13 +63,13 @@ export interface ContentHeader {
 
 function octet(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) {
-    throw new EncodeError(`property ${name} must be an integer 0..255, got ${String(v)}`);
+    throw new EncodeError(`property ${name} must be an integer 0..255, got ${String(v)}`, { field: name });
   }
   return v;
 }
 
 function str(v: unknown, name: string): string {
-  if (typeof v !== 'string') throw new EncodeError(`property ${name} must be a string, got ${typeof v}`);
+  if (typeof v !== 'string') throw new EncodeError(`property ${name} must be a string, got ${typeof v}`, { field: name });
   return v;
 }
 
@@ -82,7 +82,7 @@ export function writeProperties(w: Writer, p: BasicProperties): void {
   if (p.contentType !== undefined) { flags |= 0x8000; w.shortstr(str(p.contentType, 'contentType'), 'contentType'); }
   if (p.contentEncoding !== undefined) { flags |= 0x4000; w.shortstr(str(p.contentEncoding, 'contentEncoding'), 'contentEncoding'); }
   if (p.headers !== undefined) {
-    if (p.headers === null || typeof p.headers !== 'object') throw new EncodeError('property headers must be an object');
+    if (p.headers === null || typeof p.headers !== 'object') throw new EncodeError('property headers must be an object', { field: 'headers' });
     flags |= 0x2000;
     writeTable(w, p.headers);
   }
@@ -95,7 +95,7 @@ export function writeProperties(w: Writer, p: BasicProperties): void {
   if (p.timestamp !== undefined) {
     const t = p.timestamp;
     if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) {
-      throw new EncodeError(`property timestamp must be whole seconds >= 0, got ${String(t)}`);
+      throw new EncodeError(`property timestamp must be whole seconds >= 0, got ${String(t)}`, { field: 'timestamp' });
     }
     flags |= 0x0040;
     w.u64(t);

@@ -3,7 +3,7 @@
  * connection hands the filled part to the socket once per tick.
  * @packageDocumentation
  */
-import { FRAME_END, FRAME_HEADER_SIZE } from './constants.js';
+import { FRAME_END, FRAME_HEADER_SIZE, FrameType } from './constants.js';
 import { EncodeError } from './errors.js';
 
 const MAX_U32 = 0xffffffff;
@@ -20,8 +20,44 @@ const MAX_U64 = (1n << 64n) - 1n;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Buffer.write would put U+FFFD in place of an unpaired surrogate: refuse instead of changing the text. */
-function checkWellFormed(s: string, what: string): void {
-  if (LONE_SURROGATE.test(s)) throw new EncodeError(`${what} contains an unpaired UTF-16 surrogate, which UTF-8 cannot carry`);
+function checkWellFormed(s: string, field: string, method?: string): void {
+  if (LONE_SURROGATE.test(s)) {
+    throw new EncodeError(`${where(field, method)} contains an unpaired UTF-16 surrogate, which UTF-8 cannot carry`, { method, field });
+  }
+}
+
+/** `basic.publish: exchange`, or just the field when no method is named. */
+function where(field: string, method: string | undefined): string {
+  return method === undefined ? field : `${method}: ${field}`;
+}
+
+/**
+ * Lay out a frame header at `buf[at, at + 7)`: type, channel, payload size (spec 4.2.3). The one
+ * place a frame header is written; hot paths that fill a buffer themselves call it too.
+ */
+export function frameHeader(buf: Uint8Array, at: number, type: number, channel: number, size: number): void {
+  // Plain byte stores: Buffer#writeUInt16BE re-validates and costs more than the frame it frames.
+  buf[at] = type;
+  buf[at + 1] = channel >>> 8;
+  buf[at + 2] = channel;
+  buf[at + 3] = size >>> 24;
+  buf[at + 4] = size >>> 16;
+  buf[at + 5] = size >>> 8;
+  buf[at + 6] = size;
+}
+
+/** Put the frame-end octet at `buf[at]`; returns the offset after it. */
+export function frameEnd(buf: Uint8Array, at: number): number {
+  buf[at] = FRAME_END;
+  return at + 1;
+}
+
+/** A heartbeat frame (type 8, channel 0, no payload) in a buffer of its own. */
+export function heartbeatFrame(): Buffer {
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 1);
+  frameHeader(buf, 0, FrameType.HEARTBEAT, 0, 0);
+  frameEnd(buf, FRAME_HEADER_SIZE);
+  return buf;
 }
 
 /**
@@ -167,15 +203,15 @@ export class Writer {
 
   /**
    * Short string: length octet + UTF-8. Over 255 bytes is an error, never a truncation.
-   * `what` names the field in the error message.
+   * `field` and `method` name it in the EncodeError.
    */
-  shortstr(s: string, what = 'short string'): void {
+  shortstr(s: string, field = 'short string', method?: string): void {
     const n = s.length;
     if (n <= 255 && this.asciiInto(s, 1)) return;
-    checkWellFormed(s, what);
+    checkWellFormed(s, field, method);
     const len = Buffer.byteLength(s, 'utf8');
     if (len > 255) {
-      throw new EncodeError(`${what} is ${len} UTF-8 bytes; a short string holds at most 255`);
+      throw new EncodeError(`${where(field, method)} is ${len} UTF-8 bytes; a short string holds at most 255`, { method, field });
     }
     this.ensure(1 + len);
     this.buf[this.pos] = len;
@@ -229,7 +265,7 @@ export class Writer {
     this.ensure(FRAME_HEADER_SIZE);
     const start = this.pos;
     const buf = this.buf;
-    // Plain byte stores: Buffer#writeUInt16BE re-validates and costs more than the frame it frames.
+    // The size is patched by endFrame.
     buf[start] = type;
     buf[start + 1] = channel >>> 8;
     buf[start + 2] = channel;
@@ -253,6 +289,13 @@ export class Writer {
     buf[start + 4] = size >>> 16;
     buf[start + 5] = size >>> 8;
     buf[start + 6] = size;
-    buf[this.pos++] = FRAME_END;
+    this.pos = frameEnd(buf, this.pos);
+  }
+
+  /** Write a heartbeat frame. */
+  heartbeat(): void {
+    this.ensure(FRAME_HEADER_SIZE + 1);
+    frameHeader(this.buf, this.pos, FrameType.HEARTBEAT, 0, 0);
+    this.pos = frameEnd(this.buf, this.pos + FRAME_HEADER_SIZE);
   }
 }

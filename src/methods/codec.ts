@@ -6,11 +6,11 @@
  * @packageDocumentation
  */
 import { FrameType, ReplyCode } from '../frames/constants.js';
-import { EncodeError, FrameError, syntaxError } from '../frames/errors.js';
+import { EncodeError, FrameError, locateEncodeError, syntaxError } from '../frames/errors.js';
 import { readTable, writeTable, type FieldTable } from '../frames/field-table.js';
 import { Reader } from '../frames/reader.js';
 import type { Writer } from '../frames/writer.js';
-import { CLASS_NAMES, METHODS, type MethodDef } from './definitions.js';
+import { CLASS_NAMES, METHODS, methodKey, type MethodDef } from './definitions.js';
 import type { FieldSpec } from './fields.js';
 import type { Method, MethodArgs, MethodName } from './types.js';
 
@@ -26,12 +26,12 @@ export function methodDef(name: MethodName): MethodDef {
 
 /** `queue.declare` for (50, 10); `unknown(50.99)` for ids not in the table. */
 export function methodName(classId: number, methodId: number): string {
-  return METHOD_BY_KEY.get(((classId << 16) | methodId) >>> 0)?.name ?? `${CLASS_NAMES.get(classId) ?? classId}.${methodId}`;
+  return METHOD_BY_KEY.get(methodKey(classId, methodId))?.name ?? `${CLASS_NAMES.get(classId) ?? classId}.${methodId}`;
 }
 
 function checkInt(v: unknown, max: number, name: string, method: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw new EncodeError(`${method}: ${name} must be an integer 0..${max}, got ${String(v)}`);
+    throw new EncodeError(`${method}: ${name} must be an integer 0..${max}, got ${String(v)}`, { method, field: name });
   }
   return v;
 }
@@ -46,16 +46,16 @@ function writeField(w: Writer, type: FieldSpec[1], v: unknown, name: string, met
       if (typeof v === 'bigint') return w.u64(v);
       return w.u64(checkInt(v, Number.MAX_SAFE_INTEGER, name, method));
     case 'shortstr':
-      if (typeof v !== 'string') throw new EncodeError(`${method}: ${name} must be a string, got ${typeof v}`);
-      return w.shortstr(v, `${method}: ${name}`);
+      if (typeof v !== 'string') throw new EncodeError(`${method}: ${name} must be a string, got ${typeof v}`, { method, field: name });
+      return w.shortstr(v, name, method);
     case 'longstr':
       if (typeof v !== 'string' && !(v instanceof Uint8Array)) {
-        throw new EncodeError(`${method}: ${name} must be a string or Uint8Array, got ${typeof v}`);
+        throw new EncodeError(`${method}: ${name} must be a string or Uint8Array, got ${typeof v}`, { method, field: name });
       }
       return w.longstr(v);
     case 'table':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-        throw new EncodeError(`${method}: ${name} must be a field table object`);
+        throw new EncodeError(`${method}: ${name} must be a field table object`, { method, field: name });
       }
       return writeTable(w, v as FieldTable);
     case 'bit':
@@ -75,8 +75,8 @@ export function writeMethodPayload(w: Writer, def: MethodDef, args: Record<strin
     if (v === undefined && field.length === 3) v = field[2];
     if (field[1] === 'bit') {
       // Checked like every other type: a missing flag or a truthy string must not become a bit silently.
-      if (v === undefined) throw new EncodeError(`${def.name}: missing argument ${name}`);
-      if (typeof v !== 'boolean') throw new EncodeError(`${def.name}: ${name} must be a boolean, got ${typeof v}`);
+      if (v === undefined) throw new EncodeError(`${def.name}: missing argument ${name}`, { method: def.name, field: name });
+      if (typeof v !== 'boolean') throw new EncodeError(`${def.name}: ${name} must be a boolean, got ${typeof v}`, { method: def.name, field: name });
       if (bit === 8) {
         bitAt = w.pos;
         w.u8(0);
@@ -87,8 +87,13 @@ export function writeMethodPayload(w: Writer, def: MethodDef, args: Record<strin
       continue;
     }
     bit = 8;
-    if (v === undefined) throw new EncodeError(`${def.name}: missing argument ${name}`);
-    writeField(w, field[1], v, name, def.name);
+    if (v === undefined) throw new EncodeError(`${def.name}: missing argument ${name}`, { method: def.name, field: name });
+    try {
+      writeField(w, field[1], v, name, def.name);
+    } catch (e) {
+      // The writer's own range errors (u64, longstr) know neither method nor field.
+      throw locateEncodeError(e, def.name, name);
+    }
   }
 }
 
@@ -110,8 +115,8 @@ export function encodeMethodDef(w: Writer, channel: number, def: MethodDef, args
     w.endFrame(start);
   } catch (e) {
     w.rewind(start);
-    if (e instanceof RangeError) throw new EncodeError(`${def.name}: ${e.message}`);
-    throw e;
+    if (e instanceof RangeError) throw new EncodeError(`${def.name}: ${e.message}`, { method: def.name }, { cause: e });
+    throw locateEncodeError(e, def.name);
   }
 }
 

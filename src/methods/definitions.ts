@@ -11,8 +11,10 @@
 import type { FieldSpec } from './fields.js';
 
 /** Static description of one method. */
-export interface MethodDef<N extends string = string, F extends readonly FieldSpec[] = readonly FieldSpec[]> {
-  /** `classId << 16 | methodId`. */
+export interface MethodDef<
+  N extends string = string, F extends readonly FieldSpec[] = readonly FieldSpec[], R extends readonly string[] = readonly string[],
+> {
+  /** `classId << 16 | methodId`: see `methodKey`. */
   readonly key: number;
   readonly classId: number;
   readonly methodId: number;
@@ -25,21 +27,29 @@ export interface MethodDef<N extends string = string, F extends readonly FieldSp
   /** Followed by a content header and body. */
   readonly content: boolean;
   /** The methods that may answer this one. */
-  readonly replies: readonly string[];
+  readonly replies: R;
 }
 
-interface Meta {
+interface Meta<R extends readonly string[]> {
   sync?: boolean;
   content?: boolean;
-  replies?: readonly string[];
+  replies?: R;
 }
 
-function def<const N extends string, const F extends readonly FieldSpec[]>(
-  classId: number, methodId: number, name: N, fields: F, meta: Meta = {},
-): MethodDef<N, F> {
-  const replies = meta.replies ?? [];
+/**
+ * The 32-bit key of a method: class id in the high half, method id in the low half, which is also
+ * how the first four bytes of a method frame's payload read as one big-endian integer.
+ */
+export function methodKey(classId: number, methodId: number): number {
+  return ((classId << 16) | methodId) >>> 0;
+}
+
+function def<const N extends string, const F extends readonly FieldSpec[], const R extends readonly string[] = readonly []>(
+  classId: number, methodId: number, name: N, fields: F, meta: Meta<R> = {},
+): MethodDef<N, F, R> {
+  const replies = meta.replies ?? ([] as readonly string[] as R);
   return {
-    key: ((classId << 16) | methodId) >>> 0,
+    key: methodKey(classId, methodId),
     classId,
     methodId,
     name,

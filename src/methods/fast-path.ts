@@ -1,20 +1,21 @@
 /**
- * Hand-specialised codecs for the three methods on the per-message path: basic.publish out,
- * basic.deliver in, basic.ack out. They skip the table walk and the args object; a property test
+ * Hand-specialised codecs for the methods on the per-message path: basic.publish out (and in, for
+ * a server), basic.deliver in, basic.ack out. They skip the table walk; a property test
  * (test/unit/methods/fast-path.test.ts) proves them byte-identical to the generic codec.
  * @packageDocumentation
  */
 import { FrameType } from '../frames/constants.js';
 import { syntaxError } from '../frames/errors.js';
 import { decodeText } from '../frames/reader.js';
-import type { Writer } from '../frames/writer.js';
+import { frameEnd, frameHeader, type Writer } from '../frames/writer.js';
+import { methodKey } from './definitions.js';
 
 /** basic.publish: class 60, method 40. */
-export const BASIC_PUBLISH_KEY = (60 << 16) | 40;
+export const BASIC_PUBLISH_KEY = methodKey(60, 40);
 /** basic.deliver: class 60, method 60. */
-export const BASIC_DELIVER_KEY = (60 << 16) | 60;
+export const BASIC_DELIVER_KEY = methodKey(60, 60);
 /** basic.ack: class 60, method 80. */
-export const BASIC_ACK_KEY = (60 << 16) | 80;
+export const BASIC_ACK_KEY = methodKey(60, 80);
 
 /**
  * Write a basic.publish method frame. `immediate` is never set: RabbitMQ answers it with a
@@ -33,8 +34,8 @@ export function encodeBasicPublish(w: Writer, channel: number, exchange: string,
     buf[p + 4] = 0; // ticket (deprecated, short 0)
     buf[p + 5] = 0;
     w.pos = p + 6;
-    w.shortstr(exchange, 'basic.publish: exchange');
-    w.shortstr(routingKey, 'basic.publish: routingKey');
+    w.shortstr(exchange, 'exchange', 'basic.publish');
+    w.shortstr(routingKey, 'routingKey', 'basic.publish');
     w.u8(mandatory ? 1 : 0);
     w.endFrame(start);
   } catch (e) {
@@ -48,15 +49,12 @@ export function encodeBasicAck(w: Writer, channel: number, deliveryTag: number, 
   w.ensure(21);
   const buf = w.buf;
   const p = w.pos;
-  buf[p] = FrameType.METHOD;
-  buf.writeUInt16BE(channel, p + 1);
-  buf.writeUInt32BE(13, p + 3);
+  frameHeader(buf, p, FrameType.METHOD, channel, 13);
   buf.writeUInt32BE(BASIC_ACK_KEY, p + 7);
   buf.writeUInt32BE(Math.floor(deliveryTag / 0x100000000), p + 11);
   buf.writeUInt32BE(deliveryTag >>> 0, p + 15);
   buf[p + 19] = multiple ? 1 : 0;
-  buf[p + 20] = 0xce;
-  w.pos = p + 21;
+  w.pos = frameEnd(buf, p + 20);
 }
 
 /** The arguments of a basic.deliver, decoded without the generic table walk. */
@@ -75,8 +73,8 @@ class ShortstrSlot {
 }
 
 /**
- * Memory of the consumer tag, exchange and routing key of the previous basic.deliver on one
- * channel. A consumer mostly sees the same three strings, so when the bytes repeat, the string
+ * Memory of the consumer tag, exchange and routing key of the previous basic.deliver (or the
+ * exchange and routing key of the previous basic.publish, on a server) on one channel. A consumer mostly sees the same three strings, so when the bytes repeat, the string
  * decoded from them last time is reused: a byte compare instead of a UTF-8 check and a new string.
  */
 export class DeliverCache {
@@ -106,6 +104,35 @@ export function decodeBasicDeliver(buf: Buffer, start: number, end: number, cach
   pos += 1 + buf[pos]!;
   if (pos !== end) throw syntaxError(`basic.deliver has ${end - pos} bytes after its last argument`);
   return { consumerTag, deliveryTag: hi * 0x100000000 + lo, redelivered, exchange, routingKey };
+}
+
+/** The arguments of a basic.publish, as the generic decoder gives them. */
+export interface BasicPublishArgs {
+  ticket: number;
+  exchange: string;
+  routingKey: string;
+  mandatory: boolean;
+  immediate: boolean;
+}
+
+/**
+ * Decode the payload of a method frame known to be basic.publish (class/method ids included): a
+ * server's per-message path. `cache`, kept per channel, lets repeated strings be reused.
+ */
+export function decodeBasicPublish(buf: Buffer, start: number, end: number, cache?: DeliverCache): BasicPublishArgs {
+  let pos = start + 4;
+  need(2, pos, end, 'short');
+  const ticket = (buf[pos]! << 8) | buf[pos + 1]!;
+  pos += 2;
+  const exchange = shortstrAt(buf, pos, end, cache?.exchange);
+  pos += 1 + buf[pos]!;
+  const routingKey = shortstrAt(buf, pos, end, cache?.routingKey);
+  pos += 1 + buf[pos]!;
+  need(1, pos, end, 'octet');
+  // mandatory and immediate share one octet, least significant bit first (spec 4.2.5.2).
+  const bits = buf[pos++]!;
+  if (pos !== end) throw syntaxError(`basic.publish has ${end - pos} bytes after its last argument`);
+  return { ticket, exchange, routingKey, mandatory: (bits & 1) !== 0, immediate: (bits & 2) !== 0 };
 }
 
 /** Same check and message as Reader#need, without a Reader. */

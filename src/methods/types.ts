@@ -33,3 +33,6 @@ export type Method<N extends MethodName = MethodName> = N extends MethodName
 
 /** Method names that carry content (publish, return, deliver, get-ok). */
 export type ContentMethodName = Extract<AnyDef, { readonly content: true }>['name'];
+
+/** The methods that may answer method N (its definition's `replies`), as decoded methods. */
+export type ReplyOf<N extends MethodName> = Method<Extract<DefOf<N>['replies'][number], MethodName>>;

@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from '../../src/client/connection.js';
+import type { Connection } from '../../src/index.js';
 import { ChannelClosedError, ConnectionClosedError } from '../../src/client/errors.js';
-import type { ConnectionOptions } from '../../src/client/options.js';
+import type { ConnectionOptions } from '../../src/client/options/index.js';
 import { FakeBroker, type FakePeer, type HandshakeOptions } from '../support/fake-broker.js';
 import { lateOrResolved, leavePending, track } from '../support/fake-broker-pending.js';
 import { expectNoLeakedHandles } from '../support/guards.js';
@@ -41,9 +41,10 @@ describe('client close', () => {
     await closing.settled;
     expect(closing.status).toBe('fulfilled');
     expect(closing.at - t0).toBeGreaterThanOrEqual(190);
-    expect(closing.at - t0).toBeLessThan(400);
+    // Bounds leave a loaded machine 800 ms and still catch the 5 s default closeTimeout.
+    expect(closing.at - t0).toBeLessThan(1000);
     const closed = await peer.closed;
-    expect(closed.at - t0).toBeLessThan(400);
+    expect(closed.at - t0).toBeLessThan(1000);
     expect(events.close).toEqual([undefined]);
     expect(events.error).toEqual([]);
     await fb!.close();
@@ -55,7 +56,7 @@ describe('client close', () => {
     const ops = await leavePending(conn, peer);
     const t0 = performance.now();
     const closing = conn.close();
-    expect(await lateOrResolved(ops.all, t0, 100)).toEqual([]);
+    expect(await lateOrResolved(ops.all, t0, 500)).toEqual([]);
     for (const op of ops.all) {
       expect(op.error).toBeInstanceOf(ConnectionClosedError);
       expect(op.error).toMatchObject({ replyCode: 200, by: 'client' });
@@ -89,7 +90,7 @@ describe('client close', () => {
     await peer.sleep(20);
     const t0 = performance.now();
     await conn.close();
-    expect(performance.now() - t0).toBeLessThan(400);
+    expect(performance.now() - t0).toBeLessThan(1000); // closeTimeout is 200 ms; stuck behind the unsent bytes, close would never end
     expect(peer.methods.map((m) => m.name)).not.toContain('connection.close');
   });
 
@@ -101,7 +102,7 @@ describe('client close', () => {
     expect(events.close).toHaveLength(1);
     const t0 = performance.now();
     await conn.close();
-    expect(performance.now() - t0).toBeLessThan(50);
+    expect(performance.now() - t0).toBeLessThan(500); // no wait for a close-ok or closeTimeout
   });
 
   it('socket loss: the close error says what happened, without a made-up reply code name', async () => {
@@ -139,7 +140,7 @@ describe('server close', () => {
     const t0 = performance.now();
     peer.send(0, 'connection.close', { replyCode: 320, replyText: 'CONNECTION_FORCED - broker forced connection closure with reason \'shutdown\'', classId: 0, methodId: 0 });
     await peer.expect('connection.close-ok', { channel: 0, timeout: 500 });
-    expect(await lateOrResolved(ops.all, t0, 100)).toEqual([]);
+    expect(await lateOrResolved(ops.all, t0, 500)).toEqual([]);
     for (const op of ops.all) {
       expect(op.error).toBeInstanceOf(ConnectionClosedError);
       expect(op.error).toMatchObject({ replyCode: 320, by: 'server', soft: false });
@@ -169,7 +170,7 @@ describe('channel close', () => {
     await closing;
     const took = performance.now() - t0;
     expect(took).toBeGreaterThanOrEqual(190);
-    expect(took).toBeLessThan(400);
+    expect(took).toBeLessThan(1000); // the channel's 200 ms, not the 5 s default
     await expect(ch.queueDeclare('x')).rejects.toBeInstanceOf(ChannelClosedError);
     await conn.close();
   });

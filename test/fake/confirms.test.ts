@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Channel } from '../../src/client/channel.js';
-import type { Connection } from '../../src/client/connection.js';
+import type { Channel } from '../../src/client/channel/channel.js';
+import type { Connection } from '../../src/index.js';
 import { ChannelClosedError, ConnectionClosedError, NackError, UnroutableError } from '../../src/client/errors.js';
 import { FakeBroker, type FakePeer } from '../support/fake-broker.js';
 import { track, type Tracked } from '../support/fake-broker-pending.js';

@@ -145,10 +145,10 @@ describe('silence during the handshake', () => {
     const elapsed = performance.now() - started;
     expect(err).toBeInstanceOf(TimeoutError);
     expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(300 + 200);
+    expect(elapsed).toBeLessThan(300 + 700); // the 300 ms given, not the 10 s default
     const peer = await fake.peer();
     const closed = await peer.closed;
-    expect(closed.at - started).toBeLessThan(300 + 300);
+    expect(closed.at - started).toBeLessThan(300 + 1000);
     await fake.close();
     await expectNoLeakedHandles();
   });

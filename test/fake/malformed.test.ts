@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from '../../src/client/connection.js';
+import type { Connection } from '../../src/index.js';
 import { ConnectionClosedError } from '../../src/client/errors.js';
 import { FakeBroker, type FakePeer } from '../support/fake-broker.js';
 import { lateOrResolved, leavePending, type PendingOps } from '../support/fake-broker-pending.js';
@@ -105,10 +105,10 @@ describe('each fault closes the connection with its code and settles everything'
     const { peer, ops, closeEvents } = await setup();
     const t0 = performance.now();
     peer.batch(() => fault(peer, ops));
-    const close = await peer.waitFor('connection.close', { channel: 0, timeout: 500 });
+    const close = await peer.waitFor('connection.close', { channel: 0, timeout: 2000 });
     expect(close.args.replyCode).toBe(code);
-    expect(close.at - t0).toBeLessThan(100);
-    expect(await lateOrResolved(ops.all, t0, 100)).toEqual([]);
+    expect(close.at - t0).toBeLessThan(500); // at once, not after a timer
+    expect(await lateOrResolved(ops.all, t0, 500)).toEqual([]);
     for (const op of ops.all) {
       expect(op.error).toBeInstanceOf(ConnectionClosedError);
       expect(op.error).toMatchObject({ replyCode: code, by: 'client' });
@@ -117,7 +117,7 @@ describe('each fault closes the connection with its code and settles everything'
     expect(closeEvents[0]).toMatchObject({ replyCode: code });
     // No close-ok is coming from a peer that breaks framing: the socket goes anyway.
     const closed = await peer.closed;
-    expect(closed.at - t0).toBeLessThan(300);
+    expect(closed.at - t0).toBeLessThan(1000); // without waiting the 5 s closeTimeout for close-ok
     await fb!.close();
     await expectNoLeakedHandles();
   });
@@ -146,7 +146,7 @@ describe('socket loss', () => {
     const t0 = performance.now();
     peer.sendRaw(hex`01 0001 00000020 003c  # method frame announcing 32 bytes, 2 sent`);
     peer.end();
-    expect(await lateOrResolved(ops.all, t0, 100)).toEqual([]);
+    expect(await lateOrResolved(ops.all, t0, 500)).toEqual([]);
     for (const op of ops.all) expect(op.error).toMatchObject({ by: 'socket', replyCode: 0 });
     expect((ops.declare.error as Error).message).toMatch(/middle of a frame/);
     expect(closeEvents).toHaveLength(1);

@@ -3,9 +3,9 @@
  * tune-ok the client answers with, and that the agreed limits are the ones it then lives by.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from '../../src/client/connection.js';
+import type { Connection } from '../../src/index.js';
 import { AuthenticationError, ConnectionClosedError, UsageError } from '../../src/client/errors.js';
-import { ArgumentError, type ConnectionOptions } from '../../src/client/options.js';
+import { ArgumentError, type ConnectionOptions } from '../../src/client/options/index.js';
 import { FrameType } from '../../src/frames/constants.js';
 import { FakeBroker, type HandshakeResult } from '../support/fake-broker.js';
 

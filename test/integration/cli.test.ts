@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/connect.js';
-import type { Connection } from '../../src/client/connection.js';
+import { connect } from '../../src/index.js';
+import type { Connection } from '../../src/index.js';
 import { brokerUrl } from '../support/broker.js';
 import { closedPort, compile, killAll, run, start, type Ended } from './processes.js';
 

@@ -45,6 +45,11 @@ async function threeAttempts(port: number): Promise<{ err: Error; elapsed: numbe
   return { err, elapsed: Date.now() - started };
 }
 
+/** Names of the queues in `vhost`, as the broker lists them. */
+async function queuesIn(vhost: string): Promise<string[]> {
+  return (await rabbitmqctl(['list_queues', '-p', vhost, 'name'])).split('\n');
+}
+
 // A user whose password needs every kind of escaping in a URL, and a vhost with a slash in its name.
 const USER = uniqueName('user');
 const PASSWORD = 'p@ss:w/rd%?#\u00e9-s3cr3t';
@@ -173,8 +178,8 @@ describe('URL forms and options', () => {
     const ch = await conn.channel();
     const q = uniqueName('q', 'in-vhost');
     await ch.queueDeclare(q, { exclusive: true });
-    const listed = await rabbitmqctl(['list_queues', '-p', VHOST, 'name']);
-    expect(listed.split('\n')).toContain(q);
+    expect(await queuesIn(VHOST)).toContain(q);
+    expect(await queuesIn('/')).not.toContain(q);
     const users = (await rabbitmqctl(['list_connections', 'user', 'vhost', '--formatter', 'json']));
     expect(JSON.parse(users)).toContainEqual({ user: USER, vhost: VHOST });
   });
@@ -184,6 +189,12 @@ describe('URL forms and options', () => {
       host: broker().hostname, port: Number(broker().port || 5672), vhost: VHOST, credentials: { username: USER, password: PASSWORD },
     });
     expect(conn.options.vhost).toBe(VHOST);
+    // USER may use '/' too, so only where a queue lands shows which vhost connection.open named
+    const ch = await conn.channel();
+    const q = uniqueName('q', 'in-vhost-options');
+    await ch.queueDeclare(q, { exclusive: true });
+    expect(await queuesIn(VHOST)).toContain(q);
+    expect(await queuesIn('/')).not.toContain(q);
   });
 
   it('AMQPLAIN authenticates as well as PLAIN', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/connect.js';
+import { connect } from '../../src/index.js';
 import { brokerUrl } from '../support/broker.js';
 import { closedPort, compile, killAll, run, start } from './processes.js';
 

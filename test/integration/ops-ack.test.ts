@@ -165,7 +165,8 @@ describe('nack and reject', () => {
     const reasons: unknown[] = [];
     await ch.basicConsume(dlx, (m) => {
       dead.push(m.text());
-      reasons.push((m.properties.headers?.['x-death'] as Array<Record<string, unknown>>)[0]?.['reason']);
+      const deaths = m.properties.headers?.['x-death'] as Array<Record<string, unknown>> | undefined;
+      reasons.push(deaths?.[0]?.['reason']);
     }, { noAck: true });
     const deadline = Date.now() + 5000;
     while (dead.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -94,8 +94,8 @@ describe('queue.bind / queue.unbind', () => {
     const x = await xs.declare('headers', 'headers');
     const all = (await ch.queueDeclare('', { exclusive: true })).queue;
     const any = (await ch.queueDeclare('', { exclusive: true })).queue;
-    await ch.queueBind(all, x, '', { 'x-match': 'all', format: 'pdf', type: 'report' });
-    await ch.queueBind(any, x, '', { 'x-match': 'any', format: 'pdf', type: 'report' });
+    await ch.queueBind(all, x, '', { arguments: { 'x-match': 'all', format: 'pdf', type: 'report' } });
+    await ch.queueBind(any, x, '', { arguments: { 'x-match': 'any', format: 'pdf', type: 'report' } });
     ch.basicPublish(x, '', 'both', { headers: { format: 'pdf', type: 'report' } });
     ch.basicPublish(x, '', 'format-only', { headers: { format: 'pdf', type: 'log' } });
     ch.basicPublish(x, '', 'neither', { headers: { format: 'zip' } });
@@ -103,7 +103,7 @@ describe('queue.bind / queue.unbind', () => {
     expect(await drain(ch, any)).toEqual(['both', 'format-only']);
 
     // unbind needs the same arguments to find the binding
-    await ch.queueUnbind(any, x, '', { 'x-match': 'any', format: 'pdf', type: 'report' });
+    await ch.queueUnbind(any, x, '', { arguments: { 'x-match': 'any', format: 'pdf', type: 'report' } });
     ch.basicPublish(x, '', 'after-unbind', { headers: { format: 'pdf' } });
     expect(await drain(ch, any)).toEqual([]);
   }));
@@ -174,11 +174,11 @@ describe('exchange.bind / exchange.unbind', () => {
     const destination = await xs.declare('fanout', 'e2e-sink');
     const { queue } = await ch.queueDeclare('', { exclusive: true });
     await ch.queueBind(queue, destination);
-    await ch.exchangeBind(destination, source, '', { 'x-match': 'all', level: 3 });
+    await ch.exchangeBind(destination, source, '', { arguments: { 'x-match': 'all', level: 3 } });
     ch.basicPublish(source, '', 'level 3', { headers: { level: 3 } });
     ch.basicPublish(source, '', 'level 4', { headers: { level: 4 } });
     expect(await drain(ch, queue)).toEqual(['level 3']);
-    await ch.exchangeUnbind(destination, source, '', { 'x-match': 'all', level: 3 });
+    await ch.exchangeUnbind(destination, source, '', { arguments: { 'x-match': 'all', level: 3 } });
     ch.basicPublish(source, '', 'level 3 again', { headers: { level: 3 } });
     expect(await drain(ch, queue)).toEqual([]);
   }));

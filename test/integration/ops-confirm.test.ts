@@ -21,6 +21,18 @@ async function drain(ch: Channel, queue: string): Promise<string[]> {
   return bodies;
 }
 
+/**
+ * The broker's count of delivered-but-unacknowledged messages on `queue`. The passive declare
+ * first is a round trip on `ch`, so every method sent on it before (an ack) has been processed.
+ */
+async function unackedCount(ch: Channel, queue: string): Promise<number> {
+  await ch.queueDeclare(queue, { passive: true });
+  const out = await rabbitmqctl(['list_queues', 'name', 'messages_unacknowledged', '--formatter', 'json']);
+  const row = (JSON.parse(out) as { name: string; messages_unacknowledged: number }[]).find((r) => r.name === queue);
+  if (row === undefined) throw new Error(`rabbitmqctl list_queues does not list ${queue}`);
+  return row.messages_unacknowledged;
+}
+
 /** How a promise settled, recorded without leaving a rejection unhandled. */
 function settled<T>(p: Promise<T>): { state: () => 'pending' | 'fulfilled' | 'rejected'; result: Promise<unknown> } {
   let state: 'pending' | 'fulfilled' | 'rejected' = 'pending';
@@ -148,11 +160,7 @@ describe('transactions', () => {
     await ch.txSelect();
     const msg = await ch.basicGet(queue);
     msg!.ack();
-    const unacked = async (): Promise<number> => {
-      await ch.queueDeclare(queue, { passive: true });
-      const out = await rabbitmqctl(['list_queues', 'name', 'messages_unacknowledged', '--formatter', 'json']);
-      return (JSON.parse(out) as { name: string; messages_unacknowledged: number }[]).find((r) => r.name === queue)!.messages_unacknowledged;
-    };
+    const unacked = (): Promise<number> => unackedCount(ch, queue);
     expect(await unacked()).toBe(1);
     await ch.txCommit();
     expect(await unacked()).toBe(0);
@@ -168,8 +176,11 @@ describe('transactions', () => {
     msg!.ack();
     await ch.txRollback();
     // RabbitMQ discards acks of a rolled-back transaction: the delivery is outstanding again
+    expect(await unackedCount(ch, queue)).toBe(1);
     expect(() => msg!.ack()).not.toThrow();
     await ch.txCommit();
+    // the second ack reached the broker: nothing unacked, and the message is not back in the queue
+    expect(await unackedCount(ch, queue)).toBe(0);
     await expect(ch.queueDeclare(queue, { passive: true })).resolves.toMatchObject({ messageCount: 0 });
   });
 

@@ -9,7 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   typed, TypedField, type BasicProperties, type Channel, type FieldTable, type Message,
 } from '../../src/index.js';
+import { brokerUrl } from '../support/broker.js';
 import { trackConnections } from '../support/connections.js';
+import { countFrames, FrameType, type FrameCounts } from '../support/frame-count.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { queueName } from '../support/names.js';
 
 const connections = trackConnections();
@@ -42,7 +45,7 @@ const SENT_HEADERS: FieldTable = {
   int64Neg: -(2 ** 50),
   bigint: BIG, // l beyond 2^53
   bigintMin: -(2n ** 63n),
-  float64: 3.141592653589793, // d
+  float64: Math.PI, // d
   float64Neg: -0.125,
   float32: typed('f', 1.5),
   uint8: typed('B', 200),
@@ -166,11 +169,24 @@ describe('bodies', () => {
     }
   });
 
-  it('with frame_max 8192 a 10 MiB body crosses 1281 frames intact, on the consumer path too', async () => {
-    const { conn, ch } = await open({ frameMax: 8192 });
+  it('with frame_max 8192 a 10 MiB body crosses 1282 body frames intact, on the consumer path too', async () => {
+    // Counted on the wire both ways: a body frame carries at most frame_max - 8 bytes.
+    const upstream = new URL(brokerUrl());
+    const proxy = connections.track(await startFaultProxy({ host: upstream.hostname, port: Number(upstream.port || 5672) }));
+    let c2s: FrameCounts | undefined;
+    let s2c: FrameCounts | undefined;
+    proxy.onConnection((c) => {
+      c2s = countFrames(c.client, { protocolHeader: true });
+      s2c = countFrames(c.upstream, { protocolHeader: false });
+    });
+    upstream.port = String(proxy.port);
+    upstream.hostname = '127.0.0.1';
+    const conn = await connections.open(upstream.href, { frameMax: 8192 });
+    const ch = await conn.channel();
     expect(conn.tuned.frameMax).toBe(8192);
     const { queue } = await ch.queueDeclare('', { exclusive: true });
     const bodies = [randomBytes(10 * 1024 * 1024), randomBytes(8192 - 8), randomBytes(8192 - 7), Buffer.alloc(0)];
+    const bodyFrames = [1282, 1, 2, 0]; // ceil(size / 8184)
     const received: Buffer[] = [];
     const all = new Promise<void>((resolve) => {
       void ch.basicConsume(queue, (msg) => {
@@ -183,6 +199,12 @@ describe('bodies', () => {
     await all;
     expect(received.map((b) => b.length)).toEqual(bodies.map((b) => b.length));
     for (let i = 0; i < bodies.length; i++) expect(received[i]!.equals(bodies[i]!), `body ${i}`).toBe(true);
+    const total = bodyFrames.reduce((a, b) => a + b, 0);
+    for (const [direction, counts] of [['published', c2s], ['delivered', s2c]] as const) {
+      expect(counts?.error, direction).toBeUndefined();
+      expect(counts?.count(FrameType.body), `${direction} body frames`).toBe(total);
+      expect(counts?.maxPayload.get(FrameType.body), `${direction} largest body frame`).toBe(8192 - 8);
+    }
   });
 
   it('a string body goes as UTF-8', async () => {
@@ -192,6 +214,22 @@ describe('bodies', () => {
     const msg = await ch.basicGet(queue, { noAck: true });
     expect(msg!.body.equals(Buffer.from('gr\u00fc\u00df \u{1f600}', 'utf8'))).toBe(true);
     expect(msg!.text()).toBe('gr\u00fc\u00df \u{1f600}');
+  });
+
+  it('a Uint16Array body arrives with all of its bytes, an ArrayBuffer and a DataView slice too', async () => {
+    const { ch } = await open();
+    const { queue } = await ch.queueDeclare('', { exclusive: true });
+    const u16 = new Uint16Array([0x0102, 0x0304, 0xa0b0, 0xfffe]);
+    const backing = new Uint8Array([9, 1, 2, 3, 9]);
+    ch.basicPublish('', queue, u16);
+    ch.basicPublish('', queue, new Uint8Array([7, 8]).buffer);
+    ch.basicPublish('', queue, new DataView(backing.buffer, 1, 3));
+    const got: Buffer[] = [];
+    for (let i = 0; i < 3; i++) got.push((await getEventually(ch, queue)).body);
+    expect(got[0]!.length).toBe(8);
+    expect(got[0]!.equals(Buffer.from(u16.buffer))).toBe(true);
+    expect([...got[1]!]).toEqual([7, 8]);
+    expect([...got[2]!]).toEqual([1, 2, 3]);
   });
 });
 

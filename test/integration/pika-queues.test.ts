@@ -118,7 +118,9 @@ describe('bodies', () => {
 
     const got = await done;
     expect(got.map((m) => m.body.length)).toEqual(bodySet.map((b) => b.length));
-    got.forEach((m, i) => expect(Buffer.compare(m.body, bodySet[i]!), `body ${i}`).toBe(0));
+    got.forEach((m, i) => {
+      expect(Buffer.compare(m.body, bodySet[i]!), `body ${i}`).toBe(0);
+    });
     const records = recordsOf(await consumer.ended, 'message');
     expect(records.map((r) => [r.bodyLength, r.bodySha256])).toEqual(bodySet.map((b) => [b.length, sha256(b)]));
   });

@@ -207,7 +207,7 @@ describe('R26: backpressure when the network stops reading', () => {
     const closeMs = performance.now() - t0;
     await until('the publisher to stop', () => publisher.outcome !== 'pending', 1000);
     console.log(`[R26 close] stalled after ${run.published()} messages; close() took ${closeMs.toFixed(0)} ms (closeTimeout ${closeTimeout})`);
-    expect(closeMs).toBeLessThanOrEqual(closeTimeout + 250);
+    expect(closeMs).toBeLessThanOrEqual(closeTimeout + 750);
     expect(publisher.outcome).toBe('rejected');
     expect(publisher.error).toBeInstanceOf(ClosedError);
     // Asked again after the close, drained() must still settle, one way or the other.

@@ -100,7 +100,7 @@ async function expectCloseSettles(
   await settleAll([...pending, closing], CLOSE_TIMEOUT + 2000);
   expect(lateOrWrong(pending, t0, SETTLE_LIMIT, errorType)).toEqual([]);
   expect(closing.outcome).toBe('resolved');
-  expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 250);
+  expect(closing.settledAt! - t0).toBeLessThanOrEqual(CLOSE_TIMEOUT + 750);
   return { t0, closing };
 }
 
@@ -176,7 +176,8 @@ describe('R12: every pending operation settles', () => {
     const detectedAfter = closeEvent.settledAt! - silentFrom;
     console.log(`[R12 heartbeat] detected ${detectedAfter.toFixed(0)} ms after silence; slowest pending ${slowest(pending, silentFrom).toFixed(0)} ms`);
     expect(closeEvent.outcome).toBe('resolved');
-    expect(detectedAfter).toBeLessThanOrEqual(3000 + 100);
+    // Within 3 intervals, with room for late timers on a loaded machine; a 4-interval bug still fails.
+    expect(detectedAfter).toBeLessThanOrEqual(3000 + 500);
     // The deadline is two intervals after the last read, which was at or before `silentFrom`.
     expect(lateOrWrong(pending, silentFrom + 2000, SETTLE_LIMIT, ConnectionClosedError)).toEqual([]);
     await proxy.close();

@@ -4,7 +4,6 @@
  * a c2s frame scanner and heap measurement after a forced GC.
  */
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -177,14 +176,9 @@ export function recordMethods(link: ProxyConnection, direction: 'c2s' | 's2c'): 
   };
 }
 
-/** The connection's socket: private in the client, read here only to measure buffered output. */
-export function socketOf(conn: Connection): Socket {
-  return (conn as unknown as { socket: Socket }).socket;
-}
-
 /** Bytes the client holds in user space for the broker: its frame writer plus the socket's buffer. */
 export function bufferedBytes(conn: Connection): number {
-  return conn.writer.pos + socketOf(conn).writableLength;
+  return conn.bufferedAmount;
 }
 
 let gcFunction: (() => void) | undefined;

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/connect.js';
-import type { Connection } from '../../src/client/connection.js';
+import { connect } from '../../src/index.js';
+import type { Connection } from '../../src/index.js';
 import { ChannelClosedError, ClosedError, TimeoutError, UnroutableError } from '../../src/client/errors.js';
 import type { Message } from '../../src/client/message.js';
-import { RPC_ERROR_HEADER, RpcError } from '../../src/client/rpc.js';
-import { createRpcClient, type RpcClient } from '../../src/client/rpc-client.js';
-import { createRpcServer, type RpcHandler, type RpcServer } from '../../src/client/rpc-server.js';
+import { RPC_ERROR_HEADER, RpcError } from '../../src/rpc/rpc.js';
+import { createRpcClient, type RpcClient } from '../../src/rpc/rpc-client.js';
+import { createRpcServer, type RpcHandler, type RpcServer } from '../../src/rpc/rpc-server.js';
 import { AMQPError } from '../../src/frames/errors.js';
 import { brokerUrl } from '../support/broker.js';
 import { expectNoLeakedHandles, handleCounts, type HandleCounts } from '../support/guards.js';

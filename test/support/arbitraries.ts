@@ -33,7 +33,7 @@ export function arbText(maxLength = 24): fc.Arbitrary<string> {
 export function arbShortstr(): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 4, arbitrary: arbText(63) },
-    { weight: 1, arbitrary: fc.constantFrom('x'.repeat(255), 'é'.repeat(127) + 'x', '😀'.repeat(63) + 'abc') },
+    { weight: 1, arbitrary: fc.constantFrom('x'.repeat(255), `${'é'.repeat(127)}x`, `${'😀'.repeat(63)}abc`) },
   );
 }
 

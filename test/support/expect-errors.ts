@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import { ChannelClosedError } from '../../src/client/errors.js';
-import type { Connection } from '../../src/client/connection.js';
+import type { Connection } from '../../src/index.js';
 import { FrameError } from '../../src/frames/errors.js';
 
 /** What `fn` threw, or undefined when it returned. */

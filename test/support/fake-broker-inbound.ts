@@ -1,15 +1,18 @@
 /**
- * The fake broker's ear: turns the client's byte stream (after its 8-byte protocol header) into
- * a log of raw frames and a stream of decoded entries, a method with its content assembled
- * (basic.publish + header + body frames become one entry), a heartbeat, or a protocol fault.
+ * The fake broker's ear: src/protocol's session in the server role turns the client's byte stream
+ * (protocol header first) into a log of raw frames and a stream of decoded entries: a method with
+ * its content assembled (basic.publish + header + body frames become one entry), a heartbeat, or
+ * a protocol fault.
  * @packageDocumentation
  */
 import { performance } from 'node:perf_hooks';
-import { FrameType } from '../../src/frames/constants.js';
-import { FrameParser } from '../../src/frames/parser.js';
-import { decodeContentHeader, type BasicProperties } from '../../src/frames/properties.js';
-import { decodeMethod } from '../../src/methods/codec.js';
+import { FRAME_HEADER_SIZE, FrameType } from '../../src/frames/constants.js';
+import type { BasicProperties } from '../../src/frames/properties.js';
+import { frameEnd, frameHeader } from '../../src/frames/writer.js';
+import { METHOD_BY_NAME } from '../../src/methods/codec.js';
 import type { DecodedArgs, Method, MethodName } from '../../src/methods/types.js';
+import type { Content, SessionHandler } from '../../src/protocol/events.js';
+import { Session } from '../../src/protocol/session.js';
 
 /** One frame exactly as the client sent it, with the time its chunk arrived. */
 export interface ReceivedFrame {
@@ -19,7 +22,7 @@ export interface ReceivedFrame {
   bytes: Buffer;
   /** `performance.now()` when the socket chunk holding the frame's last byte arrived. */
   at: number;
-  /** Set for method frames. */
+  /** Set for method frames (for basic.publish, once its content is complete). */
   method?: Method;
 }
 
@@ -57,38 +60,41 @@ export interface InboundFault {
 /** Anything the script can pull from the peer's inbox. */
 export type Inbound = InboundMethod | InboundHeartbeat | InboundFault;
 
-interface Assembly {
-  method: Method;
-  at: number;
-  seq: number | undefined;
-  properties: BasicProperties | null;
-  bodySize: number;
-  chunks: Buffer[];
-  received: number;
-}
+/** RabbitMQ's own limit on a message body. */
+const MAX_BODY_SIZE = 512 * 1024 * 1024;
 
 /**
- * Decodes client frames. Content methods wait on their channel for a header and body frames; a
- * frame out of that order is reported as a fault (the client broke the protocol).
+ * Decodes client frames with a server-role Session. A frame out of the method -> header -> body
+ * order is reported as a fault, with the FrameError a broker would close the connection with.
  */
-export class InboundDecoder {
+export class InboundDecoder implements SessionHandler {
   /** Every frame, in arrival order. */
   readonly frames: ReceivedFrame[] = [];
-  private readonly parser = new FrameParser();
-  private readonly content = new Map<number, Assembly>();
+  private readonly session: Session;
   /** Channels in confirm mode, with the next publish sequence number. */
   private readonly confirmSeq = new Map<number, number>();
+  /** The last method frame of each channel: a content method's entry is completed from it. */
+  private readonly methodFrames = new Map<number, ReceivedFrame>();
+  private current: ReceivedFrame | null = null;
   private failed = false;
   private chunkAt = 0;
 
-  constructor(private readonly emit: (entry: Inbound) => void) {}
+  /** `onProtocolHeader` gets the client's 8-byte protocol header before any frame. */
+  constructor(private readonly emit: (entry: Inbound) => void, onProtocolHeader: (header: Buffer) => void) {
+    this.session = new Session(this, {
+      role: 'server',
+      maxBodySize: MAX_BODY_SIZE,
+      onProtocolHeader: (h) => onProtocolHeader(Buffer.from(h)),
+      observer: { onFrame: (type, channel, buf, start, end) => this.log(type, channel, buf, start, end) },
+    });
+  }
 
-  /** Feed a chunk of the client's stream (protocol header already removed). */
+  /** Feed a chunk of the client's stream, protocol header included. */
   push(chunk: Buffer): void {
     if (this.failed) return;
     this.chunkAt = performance.now();
     try {
-      this.parser.push(chunk, this);
+      this.session.push(chunk);
     } catch (e) {
       this.failed = true;
       this.emit({ kind: 'fault', error: e as Error, at: this.chunkAt });
@@ -97,66 +103,44 @@ export class InboundDecoder {
 
   /** True while a frame is only partly received. */
   get midFrame(): boolean {
-    return this.parser.midFrame;
+    return this.session.midFrame;
   }
 
-  /** FrameHandler. */
-  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
-    const at = this.chunkAt;
-    const frame: ReceivedFrame = { type, channel, bytes: frameBytes(type, channel, buf, start, end), at };
+  private log(type: number, channel: number, buf: Buffer, start: number, end: number): void {
+    const frame: ReceivedFrame = { type, channel, bytes: frameBytes(type, channel, buf, start, end), at: this.chunkAt };
     this.frames.push(frame);
-    switch (type) {
-      case FrameType.HEARTBEAT:
-        this.emit({ kind: 'heartbeat', channel, at });
-        return;
-      case FrameType.METHOD: {
-        const method = decodeMethod(buf, start, end);
-        frame.method = method;
-        return this.onMethod(channel, method, at);
-      }
-      case FrameType.HEADER:
-        return this.onHeader(channel, buf, start, end);
-      case FrameType.BODY:
-        return this.onBody(channel, buf, start, end);
-    }
+    this.current = frame;
+    if (type === FrameType.METHOD) this.methodFrames.set(channel, frame);
   }
 
-  private onMethod(channel: number, method: Method, at: number): void {
-    if (this.content.has(channel)) throw new Error(`${method.name} on channel ${channel} while publish content was expected`);
+  /** SessionHandler */
+  onHeartbeat(): void {
+    this.emit({ kind: 'heartbeat', channel: 0, at: this.current!.at });
+  }
+
+  /** SessionHandler */
+  onMethod(channel: number, method: Method): void {
+    const frame = this.current!;
+    frame.method = method;
     if (method.name === 'confirm.select') this.confirmSeq.set(channel, this.confirmSeq.get(channel) ?? 1);
-    if (method.name === 'channel.close-ok' || method.name === 'channel.close') this.confirmSeq.delete(channel);
-    if (method.name === 'basic.publish') {
-      const next = this.confirmSeq.get(channel);
-      if (next !== undefined) this.confirmSeq.set(channel, next + 1);
-      this.content.set(channel, { method, at, seq: next, properties: null, bodySize: 0, chunks: [], received: 0 });
-      return;
+    if (method.name === 'channel.close-ok' || method.name === 'channel.close') {
+      this.confirmSeq.delete(channel);
+      this.methodFrames.delete(channel);
     }
-    this.emit({ kind: 'method', channel, name: method.name, args: method.args, at } as InboundMethod);
+    this.emit({ kind: 'method', channel, name: method.name, args: method.args, at: frame.at } as InboundMethod);
   }
 
-  private onHeader(channel: number, buf: Buffer, start: number, end: number): void {
-    const a = this.content.get(channel);
-    if (a === undefined || a.properties !== null) throw new Error(`unexpected content header on channel ${channel}`);
-    const h = decodeContentHeader(buf, start, end);
-    a.properties = h.properties;
-    a.bodySize = h.bodySize;
-    if (h.bodySize === 0) this.finish(channel, a);
-  }
-
-  private onBody(channel: number, buf: Buffer, start: number, end: number): void {
-    const a = this.content.get(channel);
-    if (a === undefined || a.properties === null) throw new Error(`unexpected body frame on channel ${channel}`);
-    a.chunks.push(Buffer.from(buf.subarray(start, end)));
-    a.received += end - start;
-    if (a.received > a.bodySize) throw new Error(`body overrun on channel ${channel}: ${a.received} > ${a.bodySize}`);
-    if (a.received === a.bodySize) this.finish(channel, a);
-  }
-
-  private finish(channel: number, a: Assembly): void {
-    this.content.delete(channel);
+  /** SessionHandler: a basic.publish with all its content (the only content a client sends). */
+  onContent(channel: number, content: Content): void {
+    const frame = this.methodFrames.get(channel)!;
+    const def = METHOD_BY_NAME.get(content.method.name)!;
+    frame.method = { name: def.name, classId: def.classId, methodId: def.methodId, args: content.method.args } as Method;
+    const seq = this.confirmSeq.get(channel);
+    if (seq !== undefined) this.confirmSeq.set(channel, seq + 1);
     const entry = {
-      kind: 'method', channel, name: a.method.name, args: a.method.args, at: a.at,
-      properties: a.properties ?? {}, body: Buffer.concat(a.chunks), ...(a.seq === undefined ? {} : { seq: a.seq }),
+      kind: 'method', channel, name: def.name, args: content.method.args, at: frame.at,
+      // The body may be a view of the socket chunk: keep a copy of its own.
+      properties: content.properties, body: Buffer.from(content.body), ...(seq === undefined ? {} : { seq }),
     };
     this.emit(entry as InboundMethod);
   }
@@ -168,12 +152,10 @@ export class InboundDecoder {
  */
 function frameBytes(type: number, channel: number, buf: Buffer, start: number, end: number): Buffer {
   const size = end - start;
-  const out = Buffer.alloc(size + 8);
-  out[0] = type;
-  out.writeUInt16BE(channel, 1);
-  out.writeUInt32BE(size, 3);
-  buf.copy(out, 7, start, end);
-  out[size + 7] = 0xce;
+  const out = Buffer.allocUnsafe(size + FRAME_HEADER_SIZE + 1);
+  frameHeader(out, 0, type, channel, size);
+  buf.copy(out, FRAME_HEADER_SIZE, start, end);
+  frameEnd(out, FRAME_HEADER_SIZE + size);
   return out;
 }
 

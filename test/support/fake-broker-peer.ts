@@ -52,7 +52,6 @@ export interface PeerClosed {
 type Handler = (m: InboundMethod, peer: FakePeer) => void;
 
 const DEFAULT_TIMEOUT = 2000;
-const PROTOCOL_HEADER_SIZE = 8;
 
 /** The broker side of one accepted connection. */
 export class FakePeer {
@@ -72,7 +71,6 @@ export class FakePeer {
   private readonly handlers = new Map<string, Handler>();
   private waiter: { wake: () => void } | null = null;
   private readonly seenWaiters = new Set<() => void>();
-  private headerBytes = Buffer.alloc(0);
   private headerWaiters: Array<(h: Buffer | null) => void> = [];
   private batching: Writer | null = null;
   private endAt: number | undefined;
@@ -80,7 +78,7 @@ export class FakePeer {
   private tags = 0;
 
   constructor(readonly socket: Socket, readonly index: number) {
-    this.decoder = new InboundDecoder((e) => this.onInbound(e));
+    this.decoder = new InboundDecoder((e) => this.onInbound(e), (h) => this.onProtocolHeader(h));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => { this.endAt = performance.now(); });
@@ -120,19 +118,18 @@ export class FakePeer {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.protocolHeader === null) {
-      this.headerBytes = Buffer.concat([this.headerBytes, chunk]);
-      if (this.headerBytes.length < PROTOCOL_HEADER_SIZE) return;
-      this.protocolHeader = this.headerBytes.subarray(0, PROTOCOL_HEADER_SIZE);
-      chunk = this.headerBytes.subarray(PROTOCOL_HEADER_SIZE);
-      for (const w of this.headerWaiters) w(this.protocolHeader);
-      this.headerWaiters = [];
-      if (chunk.length === 0) return;
-    }
     this.decoder.push(chunk);
   }
 
+  private onProtocolHeader(header: Buffer): void {
+    this.protocolHeader = header;
+    for (const w of this.headerWaiters) w(header);
+    this.headerWaiters = [];
+  }
+
   private onInbound(entry: Inbound): void {
+    // A client that opens with another protocol header gets no script: drop it, as a broker would.
+    if (entry.kind === 'fault' && this.protocolHeader === null) this.socket.destroy();
     for (const w of [...this.seenWaiters]) w();
     if (entry.kind === 'method') {
       const handler = this.handlers.get(entry.name);

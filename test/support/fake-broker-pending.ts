@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 import { performance } from 'node:perf_hooks';
-import type { Channel } from '../../src/client/channel.js';
-import type { Connection } from '../../src/client/connection.js';
+import type { Channel } from '../../src/client/channel/channel.js';
+import type { Connection } from '../../src/index.js';
 import type { FakePeer } from './fake-broker-peer.js';
 
 /** A promise with its outcome and settle time recorded. */
@@ -76,10 +76,14 @@ export async function leavePending(conn: Connection, peer: FakePeer): Promise<Pe
  */
 export async function lateOrResolved(ops: readonly Tracked[], since: number, within: number): Promise<string[]> {
   const deadline = since + within + 50;
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(ops.map((o) => o.settled)),
-    new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now()))),
+    new Promise((r) => {
+      timer = setTimeout(r, Math.max(0, deadline - performance.now()));
+    }),
   ]);
+  clearTimeout(timer); // when everything settled first: no timer outlives the check
   return ops
     .filter((o) => o.status !== 'rejected' || o.at - since > within)
     .map((o) => `${o.label}: ${o.status}${o.status === 'rejected' ? ` after ${Math.round(o.at - since)} ms` : ''}`);

@@ -3,41 +3,21 @@
  * answers to common synchronous methods.
  * @packageDocumentation
  */
-import type { FieldTable } from '../../src/frames/field-table.js';
-import type { DecodedArgs } from '../../src/methods/types.js';
+import { METHOD_BY_NAME } from '../../src/methods/codec.js';
+import type { Method } from '../../src/methods/types.js';
+import {
+  connectionStartArgs, DEFAULT_SERVER_TUNE, ServerHandshake, type ServerHandshakeOptions, type ServerHandshakeResult,
+} from '../../src/protocol/server-handshake.js';
 import type { InboundMethod } from './fake-broker-inbound.js';
 import type { FakePeer } from './fake-broker-peer.js';
 
-/** What a RabbitMQ 3.x/4.x announces in server_properties.capabilities. */
-export const SERVER_CAPABILITIES: FieldTable = {
-  publisher_confirms: true,
-  exchange_exchange_bindings: true,
-  'basic.nack': true,
-  consumer_cancel_notify: true,
-  'connection.blocked': true,
-  consumer_priorities: true,
-  authentication_failure_close: true,
-  per_consumer_qos: true,
-  direct_reply_to: true,
-};
+export { SERVER_CAPABILITIES } from '../../src/protocol/capabilities.js';
 
 /** The tune a fake proposes unless told otherwise: RabbitMQ's limits, heartbeats off. */
-export const DEFAULT_TUNE = { channelMax: 2047, frameMax: 131072, heartbeat: 0 } as const;
+export const DEFAULT_TUNE = DEFAULT_SERVER_TUNE;
 
-/** Options of `peer.handshake()`. */
-export interface HandshakeOptions {
-  serverProperties?: FieldTable;
-  /** Space-separated SASL mechanisms offered. Default `PLAIN AMQPLAIN`. */
-  mechanisms?: string;
-  locales?: string;
-  /** connection.secure rounds before tune. Default 0. */
-  secureRounds?: number;
-  /** Challenge sent in each connection.secure. */
-  challenge?: Uint8Array;
-  /** connection.tune values; missing ones come from DEFAULT_TUNE. */
-  tune?: { channelMax?: number; frameMax?: number; heartbeat?: number };
-  /** Send connection.open-ok at the end (default true). */
-  openOk?: boolean;
+/** Options of `peer.handshake()`: the server handshake's, plus how the script waits. */
+export interface HandshakeOptions extends ServerHandshakeOptions {
   /** ms to wait for each client reply (default 2000). */
   timeout?: number;
   /**
@@ -48,44 +28,30 @@ export interface HandshakeOptions {
 }
 
 /** The client's side of the handshake as the fake received it. */
-export interface HandshakeResult {
-  startOk: DecodedArgs<'connection.start-ok'>;
-  secureOks: Array<DecodedArgs<'connection.secure-ok'>>;
-  tuneOk: DecodedArgs<'connection.tune-ok'>;
-  open: DecodedArgs<'connection.open'>;
-}
+export type HandshakeResult = Omit<ServerHandshakeResult, 'tuned'>;
 
 /** connection.start with fake-broker defaults. */
 export function sendStart(peer: FakePeer, o: HandshakeOptions = {}): void {
-  peer.send(0, 'connection.start', {
-    versionMajor: 0,
-    versionMinor: 9,
-    serverProperties: o.serverProperties ?? { product: 'fake-broker', version: '0.0.0', capabilities: SERVER_CAPABILITIES },
-    mechanisms: o.mechanisms ?? 'PLAIN AMQPLAIN',
-    locales: o.locales ?? 'en_US',
-  });
+  peer.send(0, 'connection.start', connectionStartArgs(o));
 }
 
-/** Run the server half of the handshake (see `FakePeer.handshake`). */
+/**
+ * Run the server half of the handshake (see `FakePeer.handshake`): src/protocol's ServerHandshake
+ * decides what to send and which client method comes next; the script pulls exactly that one.
+ */
 export async function runHandshake(peer: FakePeer, o: HandshakeOptions = {}): Promise<HandshakeResult> {
   const timeout = o.timeout ?? 2000;
-  sendStart(peer, o);
-  const startOk = (await peer.expect('connection.start-ok', { channel: 0, timeout })).args;
-  const secureOks: HandshakeResult['secureOks'] = [];
-  for (let i = 0; i < (o.secureRounds ?? 0); i++) {
-    peer.send(0, 'connection.secure', { challenge: o.challenge ?? Buffer.from(`challenge ${i + 1}`) });
-    secureOks.push((await peer.expect('connection.secure-ok', { channel: 0, timeout })).args);
+  const hs = new ServerHandshake(o, { send: (name, args) => peer.send(0, name, args) });
+  hs.start();
+  for (;;) {
+    const m = await peer.expect(hs.expecting!, { channel: 0, timeout });
+    const def = METHOD_BY_NAME.get(m.name)!;
+    const done = hs.onMethod({ name: m.name, classId: def.classId, methodId: def.methodId, args: m.args } as Method);
+    if (done === null) continue;
+    peer.frameMax = done.tuned.frameMax;
+    if ((o.openOk ?? true) && (o.answerClose ?? true)) peer.autoReply(['connection.close']);
+    return { startOk: done.startOk, secureOks: done.secureOks, tuneOk: done.tuneOk, open: done.open };
   }
-  const tune = { ...DEFAULT_TUNE, ...o.tune };
-  peer.send(0, 'connection.tune', tune);
-  const tuneOk = (await peer.expect('connection.tune-ok', { channel: 0, timeout })).args;
-  peer.frameMax = tuneOk.frameMax || tune.frameMax || DEFAULT_TUNE.frameMax;
-  const open = (await peer.expect('connection.open', { channel: 0, timeout })).args;
-  if (o.openOk ?? true) {
-    peer.send(0, 'connection.open-ok', {});
-    if (o.answerClose ?? true) peer.autoReply(['connection.close']);
-  }
-  return { startOk, secureOks, tuneOk, open };
 }
 
 type Reply<N extends InboundMethod['name']> = (m: InboundMethod<N>, peer: FakePeer) => void;

@@ -23,9 +23,8 @@
  * @packageDocumentation
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { connect } from '../../src/client/connect.js';
-import type { Connection } from '../../src/client/connection.js';
-import type { ConnectionOptions } from '../../src/client/options.js';
+import { connect, type Connection } from '../../src/index.js';
+import type { ConnectionOptions } from '../../src/client/options/index.js';
 import { FakePeer } from './fake-broker-peer.js';
 
 export { FakePeer, FakeExpectationError, type PullOptions, type DeliverFields, type PeerClosed } from './fake-broker-peer.js';

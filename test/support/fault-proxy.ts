@@ -13,11 +13,13 @@
  * ```
  * @packageDocumentation
  */
-import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
+import {
+  startProxy, type Direction, type Endpoint, type LinkHooks, type Pipe, type PipeHooks, type ProxyLink, type TcpProxy,
+} from '../../src/transport/proxy.js';
 
-/** `c2s`: bytes from the client to the upstream server; `s2c`: the server's replies. */
-export type Direction = 'c2s' | 's2c';
+export type { Direction } from '../../src/transport/proxy.js';
 
 /** What a truncated direction does once its last allowed byte is through. */
 export type AfterTruncate = 'end' | 'hang' | 'reset';
@@ -28,15 +30,12 @@ type Entry =
   | { kind: 'cut'; releaseAt: number };
 
 /**
- * One direction of a proxied connection: reads `from`, applies corruption and truncation, queues
- * chunks for their delay, writes `to`. Honors `to`'s backpressure by pausing `from`.
+ * The faults of one direction of a proxied connection: corruption and truncation as chunks
+ * arrive, then a queue that holds each chunk for its delay before the pipe forwards it.
  */
-class FaultPipe {
-  received = 0;
-  forwarded = 0;
-  private paused = false;
-  private blocked = false;
+class FaultPipe implements PipeHooks {
   private cut = false;
+  private held = false;
   private delayMs = 0;
   private lastRelease = 0;
   private truncateAt: number | undefined;
@@ -46,26 +45,18 @@ class FaultPipe {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly from: Socket,
-    private readonly to: Socket,
-    private readonly onTruncate: (then: AfterTruncate, to: Socket) => void,
-  ) {
-    from.on('data', (chunk: Buffer) => this.onData(chunk));
-    from.on('end', () => this.enqueue({ kind: 'end' }));
-    to.on('drain', () => {
-      this.blocked = false;
-      this.updateReading();
-    });
-  }
+    private readonly pipe: Pipe,
+    private readonly onTruncate: (then: AfterTruncate) => void,
+  ) {}
 
   pause(): void {
-    this.paused = true;
-    this.updateReading();
+    this.held = true;
+    this.pipe.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    this.updateReading();
+    this.held = false;
+    this.pipe.resume();
     this.pump();
   }
 
@@ -84,7 +75,7 @@ class FaultPipe {
     if (!Number.isInteger(nBytes) || nBytes < 0) throw new RangeError(`truncateAfter: bad byte count ${nBytes}`);
     this.truncateAt = nBytes;
     this.afterTruncate = then;
-    if (!this.cut && this.received >= nBytes) {
+    if (!this.cut && this.pipe.received >= nBytes) {
       this.cut = true;
       this.enqueue({ kind: 'cut' });
     }
@@ -96,9 +87,8 @@ class FaultPipe {
     this.queue.length = 0;
   }
 
-  private onData(chunk: Buffer): void {
-    const offset = this.received;
-    this.received += chunk.length;
+  onData(chunk: Buffer): void {
+    const offset = this.pipe.received - chunk.length;
     if (this.cut) return;
     let bytes = chunk;
     for (const [at, byte] of this.corruptions) {
@@ -107,7 +97,7 @@ class FaultPipe {
       bytes[at - offset] = byte;
       this.corruptions.delete(at);
     }
-    if (this.truncateAt !== undefined && this.received >= this.truncateAt) {
+    if (this.truncateAt !== undefined && this.pipe.received >= this.truncateAt) {
       bytes = bytes.subarray(0, this.truncateAt - offset);
       this.cut = true;
       if (bytes.length > 0) this.enqueue({ kind: 'data', bytes });
@@ -115,6 +105,10 @@ class FaultPipe {
       return;
     }
     this.enqueue({ kind: 'data', bytes });
+  }
+
+  onEnd(): void {
+    this.enqueue({ kind: 'end' });
   }
 
   private enqueue(entry: { kind: 'data'; bytes: Buffer } | { kind: 'end' } | { kind: 'cut' }): void {
@@ -126,7 +120,7 @@ class FaultPipe {
 
   private pump(): void {
     if (this.timer !== undefined) return;
-    while (!this.paused && this.queue.length > 0) {
+    while (!this.held && this.queue.length > 0) {
       const head = this.queue[0] as Entry;
       const wait = head.releaseAt - performance.now();
       if (wait > 0) {
@@ -142,49 +136,16 @@ class FaultPipe {
   }
 
   private deliver(entry: Entry): void {
-    if (this.to.destroyed) return;
-    if (entry.kind === 'cut') {
-      this.onTruncate(this.afterTruncate, this.to);
-    } else if (entry.kind === 'end') {
-      // After a cut nothing more passes, not even the sender's FIN.
-      if (!this.cut) this.to.end();
-    } else {
-      this.forwarded += entry.bytes.length;
-      if (!this.to.write(entry.bytes)) {
-        this.blocked = true;
-        this.updateReading();
-      }
-    }
-  }
-
-  private updateReading(): void {
-    if (this.paused || this.blocked) this.from.pause();
-    else this.from.resume();
+    if (!this.pipe.open) return;
+    if (entry.kind === 'cut') this.onTruncate(this.afterTruncate);
+    // After a cut nothing more passes, not even the sender's FIN.
+    else if (entry.kind === 'end') { if (!this.cut) this.pipe.end(); }
+    else this.pipe.write(entry.bytes);
   }
 }
 
 /** Where the proxy forwards to. */
-export interface Upstream {
-  host: string;
-  port: number;
-}
-
-/** Resets a socket (TCP RST) if it is still open; falls back to destroy for odd handles. */
-function reset(socket: Socket): void {
-  if (socket.destroyed) return;
-  try {
-    socket.resetAndDestroy();
-  } catch {
-    socket.destroy();
-  }
-}
-
-function whenClosed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    if (socket.closed) resolve();
-    else socket.once('close', () => resolve());
-  });
-}
+export type Upstream = Endpoint;
 
 /** One proxied client connection and the faults that can be applied to it. */
 export class ProxyConnection {
@@ -195,47 +156,50 @@ export class ProxyConnection {
   /** The socket facing the upstream server. */
   readonly upstream: Socket;
   /** Socket errors seen on either side (ECONNRESET after a drop, ECONNREFUSED upstream, ...). */
-  readonly errors: Error[] = [];
+  readonly errors: Error[];
   /** Resolves once both sockets have closed. */
   readonly closed: Promise<void>;
-  private readonly pipes: Record<Direction, FaultPipe>;
+  private readonly faults: Record<Direction, FaultPipe>;
 
   /** @internal Built by {@link FaultProxy}. */
-  constructor(id: number, client: Socket, upstream: Socket) {
-    this.id = id;
-    this.client = client;
-    this.upstream = upstream;
-    const onTruncate = (then: AfterTruncate, to: Socket): void => {
-      if (then === 'end') to.end();
+  constructor(private readonly link: ProxyLink) {
+    this.id = link.id;
+    this.client = link.client;
+    this.upstream = link.upstream;
+    this.errors = link.errors;
+    this.closed = link.closed;
+    const fault = (direction: Direction): FaultPipe => new FaultPipe(link.pipes[direction], (then) => {
+      if (then === 'end') link.pipes[direction].end();
       else if (then === 'reset') this.drop();
-    };
-    this.pipes = {
-      c2s: new FaultPipe(client, upstream, onTruncate),
-      s2c: new FaultPipe(upstream, client, onTruncate),
-    };
-    // A socket error on one side is passed on as an abortive close of the other, as a real
-    // network path would do.
-    client.on('error', (err) => { this.errors.push(err); reset(upstream); });
-    upstream.on('error', (err) => { this.errors.push(err); reset(client); });
-    this.closed = Promise.all([whenClosed(client), whenClosed(upstream)]).then(() => {
-      this.pipes.c2s.dispose();
-      this.pipes.s2c.dispose();
     });
+    this.faults = { c2s: fault('c2s'), s2c: fault('s2c') };
+  }
+
+  /** @internal The hooks that put the faults in the path. */
+  get hooks(): LinkHooks {
+    return {
+      c2s: this.faults.c2s,
+      s2c: this.faults.s2c,
+      onClose: () => {
+        this.faults.c2s.dispose();
+        this.faults.s2c.dispose();
+      },
+    };
   }
 
   /** Bytes read so far from the sender of each direction (including bytes discarded by a cut). */
   get received(): Record<Direction, number> {
-    return { c2s: this.pipes.c2s.received, s2c: this.pipes.s2c.received };
+    return { c2s: this.link.pipes.c2s.received, s2c: this.link.pipes.s2c.received };
   }
 
   /** Bytes written so far to the receiver of each direction. */
   get forwarded(): Record<Direction, number> {
-    return { c2s: this.pipes.c2s.forwarded, s2c: this.pipes.s2c.forwarded };
+    return { c2s: this.link.pipes.c2s.forwarded, s2c: this.link.pipes.s2c.forwarded };
   }
 
   /** True once both sockets are closed. */
   get isClosed(): boolean {
-    return this.client.closed && this.upstream.closed;
+    return this.link.isClosed;
   }
 
   /**
@@ -243,36 +207,33 @@ export class ProxyConnection {
    * socket buffer, so `socket.write()` starts returning false: the way to test backpressure.
    */
   pause(): void {
-    this.pipes.c2s.pause();
+    this.faults.c2s.pause();
   }
 
   /** Reads from the client again and forwards what piled up. */
   resume(): void {
-    this.pipes.c2s.resume();
+    this.faults.c2s.resume();
   }
 
   /** Stops forwarding server -> client (the proxy stops reading from the server). */
   pauseDownstream(): void {
-    this.pipes.s2c.pause();
+    this.faults.s2c.pause();
   }
 
   /** Forwards server -> client again. */
   resumeDownstream(): void {
-    this.pipes.s2c.resume();
+    this.faults.s2c.resume();
   }
 
   /** Resets both sockets (TCP RST): both peers see ECONNRESET, not an orderly end. */
   drop(): void {
-    reset(this.client);
-    reset(this.upstream);
+    this.link.reset();
   }
 
   /** Destroys both sockets without the RST (what {@link FaultProxy.close} does). */
   destroy(): void {
-    this.client.destroy();
-    this.upstream.destroy();
+    this.link.destroy();
   }
-
   /**
    * Lets exactly `nBytes` (counted from the start of the connection) through in `direction`, then
    * discards the rest and does `then`: `'end'` (default) sends FIN to the receiver, `'hang'` just goes
@@ -280,7 +241,7 @@ export class ProxyConnection {
    * happens at once.
    */
   truncateAfter(nBytes: number, direction: Direction, then: AfterTruncate = 'end'): void {
-    this.pipes[direction].truncateAfter(nBytes, then);
+    this.faults[direction].truncateAfter(nBytes, then);
   }
 
   /**
@@ -288,8 +249,8 @@ export class ProxyConnection {
    * direction or, by default, both. `delay(0)` turns the delay off.
    */
   delay(ms: number, direction?: Direction): void {
-    if (direction !== 's2c') this.pipes.c2s.setDelay(ms);
-    if (direction !== 'c2s') this.pipes.s2c.setDelay(ms);
+    if (direction !== 's2c') this.faults.c2s.setDelay(ms);
+    if (direction !== 'c2s') this.faults.s2c.setDelay(ms);
   }
 
   /**
@@ -297,7 +258,7 @@ export class ProxyConnection {
    * `direction`) with `byte` when it passes. An offset already passed has no effect.
    */
   corrupt(offset: number, byte: number, direction: Direction): void {
-    this.pipes[direction].corrupt(offset, byte);
+    this.faults[direction].corrupt(offset, byte);
   }
 }
 
@@ -307,17 +268,11 @@ export class FaultProxy {
   readonly port: number;
   /** Every connection accepted so far, open or closed, in order. */
   readonly connections: ProxyConnection[] = [];
-  private readonly server: Server;
-  private readonly upstream: Upstream;
   private readonly listeners = new Set<(connection: ProxyConnection) => void>();
-  private closing: Promise<void> | undefined;
 
   /** @internal Use {@link startFaultProxy}. */
-  constructor(server: Server, upstream: Upstream) {
-    this.server = server;
-    this.upstream = upstream;
-    this.port = (server.address() as AddressInfo).port;
-    server.on('connection', (socket) => this.accept(socket));
+  constructor(private readonly proxy: TcpProxy) {
+    this.port = proxy.port;
   }
 
   /**
@@ -341,37 +296,24 @@ export class FaultProxy {
 
   /** Destroys every connection and stops listening; resolves when no socket or server is left. */
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      const serverClosed = new Promise<void>((done) => this.server.close(() => done()));
-      for (const connection of this.connections) connection.destroy();
-      void Promise.all([serverClosed, ...this.connections.map((c) => c.closed)]).then(() => resolve());
-    });
-    return this.closing;
+    return this.proxy.close();
   }
 
-  private accept(client: Socket): void {
-    const upstream = net.connect({ host: this.upstream.host, port: this.upstream.port, allowHalfOpen: true });
-    const connection = new ProxyConnection(this.connections.length + 1, client, upstream);
+  /** @internal The proxy's onLink: a new connection gets its faults, then the listeners. */
+  accept(link: ProxyLink): LinkHooks {
+    const connection = new ProxyConnection(link);
     this.connections.push(connection);
-    if (this.closing !== undefined) {
-      connection.destroy();
-      return;
-    }
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
     for (const listener of [...this.listeners]) listener(connection);
+    return connection.hooks;
   }
 }
 
 /** Starts a proxy on 127.0.0.1 with an ephemeral port, forwarding to `upstream`. */
 export async function startFaultProxy(upstream: Upstream): Promise<FaultProxy> {
-  const server = net.createServer({ allowHalfOpen: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return new FaultProxy(server, upstream);
+  let faults: FaultProxy | undefined;
+  // No connection is accepted before `faults` is set: the listen callback resolves `startProxy`,
+  // and this continuation runs before the event loop dispatches any 'connection'.
+  const proxy = await startProxy({ upstream, onLink: (link) => faults!.accept(link) });
+  faults = new FaultProxy(proxy);
+  return faults;
 }

@@ -60,7 +60,9 @@ function stripComment(line: string): string {
  */
 export function fromHex(text: string, firstLine = 1, source?: string): Buffer {
   const bytes: number[] = [];
-  text.split(/\r?\n/).forEach((line, i) => parseLine(stripComment(line), firstLine + i, bytes, source));
+  text.split(/\r?\n/).forEach((line, i) => {
+    parseLine(stripComment(line), firstLine + i, bytes, source);
+  });
   return Buffer.from(bytes);
 }
 

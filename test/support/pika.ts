@@ -8,9 +8,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import type { Channel } from '../../src/client/channel.js';
-import { connect } from '../../src/client/connect.js';
-import type { Connection } from '../../src/client/connection.js';
+import type { Channel } from '../../src/client/channel/channel.js';
+import { connect } from '../../src/index.js';
+import type { Connection } from '../../src/index.js';
 import type { Message } from '../../src/client/message.js';
 import { brokerUrl, REPO_ROOT } from './broker.js';
 

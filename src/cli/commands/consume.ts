@@ -2,8 +2,7 @@
  * `amqp-wire consume`: the consumer side of every seed pattern (receive.py, receive_logs*.py).
  * @packageDocumentation
  */
-import type { Channel } from '../../client/channel.js';
-import type { Message } from '../../client/message.js';
+import type { Channel, Message } from '../../index.js';
 import { COMMON_HELP, COMMON_OPTIONS, CliUsageError, ExitCode, exchangeType, intOption, parse, parseArgs, resolveUrl, type BaseConfig } from '../args.js';
 import { openConnection } from '../broker.js';
 import { aborted, type Command, type RunContext } from '../command.js';

@@ -4,8 +4,7 @@
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
-import type { Connection } from '../../client/connection.js';
-import { redactUrl } from '../../client/url.js';
+import { redactUrl, type Connection } from '../../index.js';
 import { COMMON_HELP, COMMON_OPTIONS, CliUsageError, ExitCode, intOption, parse, parseArgs, resolveUrl, type BaseConfig } from '../args.js';
 import { openConnection } from '../broker.js';
 import type { Command, Io, RunContext } from '../command.js';

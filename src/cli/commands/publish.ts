@@ -2,7 +2,7 @@
  * `amqp-wire publish`: the producer side of every seed pattern (send.py, emit_log*.py).
  * @packageDocumentation
  */
-import type { BasicProperties } from '../../frames/properties.js';
+import type { BasicProperties } from '../../index.js';
 import { COMMON_HELP, COMMON_OPTIONS, CliUsageError, ExitCode, exchangeType, intOption, parse, parseArgs, resolveUrl, type BaseConfig } from '../args.js';
 import { openConnection } from '../broker.js';
 import { aborted, type Command, type RunContext } from '../command.js';

@@ -2,7 +2,7 @@
  * `amqp-wire rpc-call`: the seed's rpc_client.py, one request and its reply.
  * @packageDocumentation
  */
-import { createRpcClient } from '../../client/rpc-client.js';
+import { createRpcClient } from '../../index.js';
 import { COMMON_HELP, COMMON_OPTIONS, CliUsageError, ExitCode, intOption, parse, parseArgs, resolveUrl, type BaseConfig } from '../args.js';
 import { openConnection } from '../broker.js';
 import { aborted, type Command, type RunContext } from '../command.js';

@@ -2,7 +2,7 @@
  * `amqp-wire rpc-server`: the seed's rpc_server.py, serving Fibonacci numbers.
  * @packageDocumentation
  */
-import { createRpcServer, type RpcHandler } from '../../client/rpc-server.js';
+import { createRpcServer, type RpcHandler } from '../../index.js';
 import { COMMON_HELP, COMMON_OPTIONS, ExitCode, intOption, parse, parseArgs, resolveUrl, type BaseConfig } from '../args.js';
 import { openConnection } from '../broker.js';
 import { aborted, type Command, type RunContext } from '../command.js';

@@ -3,9 +3,7 @@
  * checks that fail the step with a readable line.
  * @packageDocumentation
  */
-import type { Channel } from '../../client/channel.js';
-import type { Connection } from '../../client/connection.js';
-import type { Message } from '../../client/message.js';
+import type { Channel, Connection, Message } from '../../index.js';
 import { reprBody } from '../format.js';
 
 /** What a step does with the broker, and how it reports. */

@@ -2,9 +2,7 @@
  * Demo step for the seed's RPC: a fib server, and clients with both kinds of reply queue.
  * @packageDocumentation
  */
-import { RpcError } from '../../client/rpc.js';
-import { createRpcClient } from '../../client/rpc-client.js';
-import { createRpcServer } from '../../client/rpc-server.js';
+import { RpcError, createRpcClient, createRpcServer } from '../../index.js';
 import { fibHandler } from '../fib.js';
 import { check, list, type DemoContext, type DemoStep } from './context.js';
 

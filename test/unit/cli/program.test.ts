@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, ConnectError, TimeoutError } from '../../../src/client/errors.js';
-import { RpcError } from '../../../src/client/rpc.js';
+import { RpcError } from '../../../src/rpc/rpc.js';
 import { CliUsageError } from '../../../src/cli/args.js';
 import { CannotConnectError, describeFailure } from '../../../src/cli/broker.js';
 import { FIB_MAX, fib, parseFibRequest } from '../../../src/cli/fib.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfirmTracker, type PendingConfirm } from '../../../src/client/confirms.js';
+import { ConfirmTracker, type PendingConfirm } from '../../../src/client/channel/confirms.js';
 import { NackError, UnroutableError } from '../../../src/client/errors.js';
 
 function entry(outcomes: string[], i: number, extra: Partial<PendingConfirm> = {}): PendingConfirm {

@@ -9,7 +9,7 @@ import {
   resolveConnectionOptions,
   type ConnectionOptions,
   type ResolvedConnectionOptions,
-} from '../../../src/client/options.js';
+} from '../../../src/client/options/index.js';
 import { AMQPError } from '../../../src/frames/errors.js';
 
 function thrown(fn: () => unknown): ArgumentError {

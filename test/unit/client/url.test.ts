@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError } from '../../../src/client/options.js';
-import { parseAmqpUrl, redactUrl, type AmqpUrlFields } from '../../../src/client/url.js';
+import { ArgumentError } from '../../../src/client/options/index.js';
+import { parseAmqpUrl, redactUrl, type AmqpUrlFields } from '../../../src/client/options/url.js';
 import { expectThrown } from '../../support/expect-errors.js';
 
 describe('parseAmqpUrl: scheme, user info, host, port', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EncodeError } from '../../../src/frames/errors.js';
 import {
-  MAX_FIELD_DEPTH, TypedField, readArray, readTable, typed, writeArray, writeTable, type FieldTable, type FieldValue,
+  MAX_FIELD_DEPTH, type TypedField, readArray, readTable, typed, writeArray, writeTable, type FieldTable, type FieldValue,
 } from '../../../src/frames/field-table.js';
 import { Reader } from '../../../src/frames/reader.js';
 import { Writer } from '../../../src/frames/writer.js';

@@ -14,7 +14,9 @@ describe('frame fuzzer, unit-suite slice (R3)', () => {
     const r = runFuzz({ iterations: 20_000, seed: 0x5eed_0001 });
     expectPass(r);
     expect(r.inputs).toBe(20_000);
-    expect(r.slowest.ms).toBeLessThanOrEqual(50);
+    // The slowest input is the JIT warming up (about 17 ms on an idle machine); 250 ms leaves room
+    // for a loaded one and still fails an input that makes decoding super-linear or hang.
+    expect(r.slowest.ms).toBeLessThanOrEqual(250);
     expect(r.maxAllocation).toBeLessThanOrEqual(r.allocationCap);
     // The inputs reach every layer: framing errors, field errors, unknown methods, version headers,
     // and plenty of frames that decode cleanly.

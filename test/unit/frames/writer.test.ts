@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EncodeError } from '../../../src/frames/errors.js';
 import { Reader } from '../../../src/frames/reader.js';
-import { Writer } from '../../../src/frames/writer.js';
+import { Writer, frameEnd, frameHeader, heartbeatFrame } from '../../../src/frames/writer.js';
 import { hex } from '../../support/hex.js';
 
 /** Run `fn` on a fresh writer and return what it wrote. */
@@ -226,5 +226,20 @@ describe('Writer.flush and rewind', () => {
     w.rewind(mark);
     w.u8(3);
     expect(w.flush()).toEqual(hex`0102 03`);
+  });
+});
+
+describe('frame headers come from the writer', () => {
+  it('frameHeader and frameEnd lay out type, channel, size and the frame-end octet', () => {
+    const buf = Buffer.alloc(10);
+    frameHeader(buf, 1, 3, 0x0102, 0x03040506);
+    expect(frameEnd(buf, 8)).toBe(9);
+    expect(buf).toEqual(hex`00  03 0102 03040506  ce 00  # pad, body frame header, frame-end, pad`);
+  });
+
+  it('a heartbeat frame, standalone and written into the buffer', () => {
+    const heartbeat = hex`08 0000 00000000 ce  # heartbeat frame`;
+    expect(heartbeatFrame()).toEqual(heartbeat);
+    expect(written((w) => w.heartbeat(), 2)).toEqual(heartbeat);
   });
 });

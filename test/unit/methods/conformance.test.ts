@@ -1,6 +1,6 @@
 /**
  * The hand-written method table against the published machine-readable spec
- * (`../shared/spec/amqp-rabbitmq-0.9.1.json` from the project root): classes, methods, ids, names,
+ * (`spec/amqp-rabbitmq-0.9.1.json` in this repository): classes, methods, ids, names,
  * field names, order and types, and the synchronous/content/replies metadata.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -32,12 +32,12 @@ interface Spec {
   classes: SpecClass[];
 }
 
-const SPEC_PATH = fileURLToPath(new URL('../../../../shared/spec/amqp-rabbitmq-0.9.1.json', import.meta.url));
+const SPEC_PATH = fileURLToPath(new URL('../../../spec/amqp-rabbitmq-0.9.1.json', import.meta.url));
 
 function loadSpec(): Spec {
   if (!existsSync(SPEC_PATH)) {
     throw new Error(
-      `AMQP spec JSON not found at ${SPEC_PATH}: the conformance test needs shared/spec/amqp-rabbitmq-0.9.1.json next to the project folder`,
+      `AMQP spec JSON not found at ${SPEC_PATH}: the conformance test reads spec/amqp-rabbitmq-0.9.1.json from the repository`,
     );
   }
   return JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Spec;

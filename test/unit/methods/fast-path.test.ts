@@ -8,7 +8,7 @@ import { FrameError } from '../../../src/frames/errors.js';
 import { Writer } from '../../../src/frames/writer.js';
 import { decodeMethod, encodeMethod } from '../../../src/methods/codec.js';
 import {
-  BASIC_ACK_KEY, BASIC_DELIVER_KEY, BASIC_PUBLISH_KEY, DeliverCache, decodeBasicDeliver, encodeBasicAck, encodeBasicPublish,
+  BASIC_ACK_KEY, BASIC_DELIVER_KEY, BASIC_PUBLISH_KEY, DeliverCache, decodeBasicDeliver, decodeBasicPublish, encodeBasicAck, encodeBasicPublish,
 } from '../../../src/methods/fast-path.js';
 import { METHOD_BY_NAME } from '../../../src/methods/codec.js';
 import { methodFrame, onlyFrame } from './frame-helpers.js';
@@ -199,5 +199,54 @@ describe('decodeBasicDeliver', () => {
     const payload = Buffer.from([0, 60, 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0xfe, 0, 0]);
     expect(decodeBasicDeliver(payload, 0, payload.length).redelivered).toBe(false);
     expect(decodeMethod(payload, 0, payload.length).args).toMatchObject({ redelivered: false });
+  });
+});
+
+describe('decodeBasicPublish', () => {
+  const publishArgs = fc.record({
+    ticket: fc.nat({ max: 0xffff }), exchange: shortstr, routingKey: shortstr, mandatory: fc.boolean(), immediate: fc.boolean(),
+  });
+
+  it('agrees with decodeMethod on encoded publishes, with and without a cache', () => {
+    fc.assert(
+      fc.property(fc.array(publishArgs, { minLength: 1, maxLength: 4 }), fc.nat({ max: 16 }), (publishes, offset) => {
+        const cache = new DeliverCache();
+        for (const args of publishes) {
+          const frame = onlyFrame(methodFrame(1, 'basic.publish', args));
+          const payload = frame.buf.subarray(frame.start, frame.end);
+          const buf = Buffer.concat([Buffer.alloc(offset, 0xaa), payload, Buffer.from([1, 2, 3])]);
+          const end = offset + payload.length;
+          expect(decodeBasicPublish(buf, offset, end)).toEqual(args);
+          expect(decodeBasicPublish(buf, offset, end, cache)).toEqual(args);
+          expect(decodeMethod(buf, offset, end).args).toEqual(args);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('agrees with decodeMethod on arbitrary bytes after the basic.publish ids', () => {
+    const outcome = (decode: () => unknown): unknown => {
+      try {
+        return { ok: decode() };
+      } catch (e) {
+        if (!(e instanceof FrameError)) throw e;
+        return { replyCode: e.replyCode };
+      }
+    };
+    const shaped = fc.tuple(fc.nat({ max: 0xffff }), shortstr, shortstr, fc.nat({ max: 255 }), fc.uint8Array({ maxLength: 2 }))
+      .map(([ticket, e, r, bits, tail]) => {
+        const s = (t: string): Buffer => Buffer.concat([Buffer.from([Buffer.byteLength(t)]), Buffer.from(t)]);
+        return Buffer.concat([Buffer.from([ticket >> 8, ticket & 0xff]), s(e), s(r), Buffer.from([bits]), tail]);
+      });
+    const noise = fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b));
+    fc.assert(
+      fc.property(fc.oneof(shaped, noise), fc.nat({ max: 40 }), (body, cut) => {
+        const full = Buffer.concat([Buffer.from([0, 60, 0, 40]), body]);
+        const end = Math.max(4, full.length - (cut % (full.length + 1)));
+        expect(outcome(() => decodeBasicPublish(full, 0, end, new DeliverCache()))).toEqual(outcome(() => decodeMethod(full, 0, end).args));
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * The delivery ledger of one channel: which delivery tags are outstanding (delivered with manual
+ * ack and not yet acked, nacked or rejected), and in tx mode which were settled since the last
+ * commit or rollback.
+ * @packageDocumentation
+ */
+import { UsageError } from '../errors.js';
+
+/** How a delivery is settled, for error messages. */
+export type Settlement = 'ack' | 'nack' | 'reject';
+
+/** Outstanding delivery tags of one channel. */
+export class DeliveryLedger {
+  private readonly unacked = new Set<number>();
+  /**
+   * In tx mode: tags acked, nacked or rejected since the last commit or rollback. A rollback
+   * undoes those acknowledgements, so the tags become outstanding again.
+   */
+  private txSettled: number[] | null = null;
+
+  constructor(private readonly channelId: number) {}
+
+  /** A message was handed out with manual ack: its tag is now outstanding. */
+  delivered(deliveryTag: number): void {
+    this.unacked.add(deliveryTag);
+  }
+
+  /**
+   * Mark tags settled, or throw UsageError: acking a tag twice, a tag never delivered, or one
+   * delivered with noAck makes RabbitMQ close the channel with 406 PRECONDITION_FAILED, so it is
+   * refused here instead. Tag 0 with `multiple` means "everything outstanding".
+   */
+  settle(tag: number, multiple: boolean, how: Settlement): void {
+    if (!multiple) {
+      if (!this.unacked.delete(tag)) {
+        throw new UsageError(`basic.${how}: delivery tag ${tag} is not outstanding on channel ${this.channelId} (already settled, delivered with noAck, or unknown)`);
+      }
+      this.txSettled?.push(tag);
+      return;
+    }
+    const settled: number[] = [];
+    for (const t of this.unacked) if (tag === 0 || t <= tag) settled.push(t);
+    if (settled.length === 0) throw new UsageError(`basic.${how}: no outstanding delivery up to tag ${tag} on channel ${this.channelId}`);
+    for (const t of settled) this.unacked.delete(t);
+    this.txSettled?.push(...settled);
+  }
+
+  /** tx.select went out: remember settlements from now on. */
+  txSelected(): void {
+    this.txSettled ??= [];
+  }
+
+  /** tx.commit-ok: the settlements took effect. */
+  txCommitted(): void {
+    if (this.txSettled) this.txSettled.length = 0;
+  }
+
+  /** tx.rollback-ok: the settlements were undone, the tags are outstanding again. */
+  txRolledBack(): void {
+    for (const t of this.txSettled ?? []) this.unacked.add(t);
+    if (this.txSettled) this.txSettled.length = 0;
+  }
+
+  /**
+   * basic.recover-ok: it precedes the redeliveries, which carry new tags, so every earlier tag is
+   * void. Also used when the channel ends.
+   */
+  forgetAll(): void {
+    this.unacked.clear();
+  }
+}

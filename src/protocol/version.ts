@@ -1,0 +1,2 @@
+/** The library version sent in client_properties. Kept in step with package.json by a unit test. */
+export const VERSION = '0.1.0';
