@@ -71,7 +71,7 @@ const channels: Workload = async (url, n) => {
     await (await conn.channel()).close();
     const before = heapBytes();
     const t0 = performance.now();
-    const chs = await Promise.all(Array.from({ length: n }, () => conn.channel()));
+    const chs = await Promise.all(Array.from({ length: n }, () => conn.channel({ timeout: 600_000 })));
     const seconds = (performance.now() - t0) / 1000;
     const bytes = heapBytes() - before;
     if (chs.length !== n) throw new Error(`opened ${chs.length} of ${n} channels`);
@@ -101,7 +101,8 @@ function consumersOn(channelsFor: (n: number) => number): Workload {
       await Promise.all(Array.from({ length: n }, (_, i) => chs[i % chCount]!.basicConsume(queue, (m) => {
         m.ack();
         if (++delivered === n) allDelivered();
-      }, { })));
+        // The call timeout covers the wait behind every earlier basic.consume on the channel.
+      }, { timeout: 600_000 })));
       const bytes = heapBytes() - before;
       for (let i = 0; i < n; i++) setup.basicPublish('', queue, BODY);
       await done;
