@@ -37,6 +37,21 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      {
+        extends: true,
+        test: {
+          // And `cluster`: a 3-node RabbitMQ cluster (scripts/cluster.sh), started by its files and
+          // stopped by its globalSetup; the tests crash and restart nodes, one file at a time.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/support/cluster-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          // Last, after unit, fake and integration: node boots and kills would skew their timing tests.
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 });

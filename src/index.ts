@@ -26,11 +26,11 @@ export {
 } from './client/errors.js';
 export { ArgumentError, CONNECTION_DEFAULTS, type ConnectionOptions, type ResolvedConnectionOptions, type AuthMechanism } from './client/options/index.js';
 export { parseAmqpUrl, redactUrl } from './client/options/url.js';
-export type { Tuned } from './client/tune.js';
+export type { Tuned } from './protocol/tune.js';
 export { RpcError, RPC_ERROR_HEADER, RPC_ERROR_NAME_HEADER, DIRECT_REPLY_TO, type RpcReply, type ChannelSource } from './rpc/rpc.js';
 export { RpcServer, createRpcServer, type RpcHandler, type RpcServerOptions } from './rpc/rpc-server.js';
 export { RpcClient, createRpcClient, type RpcClientOptions, type RpcCallOptions } from './rpc/rpc-client.js';
-export { VERSION } from './client/version.js';
+export { VERSION } from './protocol/version.js';
 export { AMQPError, FrameError, EncodeError, ProtocolVersionError } from './frames/errors.js';
 export { ReplyCode, replyCodeName } from './frames/constants.js';
 export { typed, TypedField, type FieldTable, type FieldValue, type FieldTag, type Decimal } from './frames/field-table.js';

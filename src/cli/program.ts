@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { VERSION } from '../index.js';
-import { CliUsageError, ExitCode } from './args.js';
+import { type BaseConfig, CliUsageError, ExitCode } from './args.js';
 import { describeFailure } from './broker.js';
 import type { Command, Io } from './command.js';
 import { consumeCommand } from './commands/consume.js';
@@ -53,7 +53,7 @@ export async function runProgram(argv: readonly string[], io: Io, env: Readonly<
     io.err(mainHelp());
     return ExitCode.USAGE;
   }
-  let config;
+  let config: BaseConfig;
   try {
     config = command.parse(rest, env);
   } catch (e) {

@@ -74,7 +74,7 @@ export class FrameParser {
     while (pos < len) {
       if (this.partial !== null) {
         const need = this.size + 1 - this.partialLen;
-        const n = need < len - pos ? need : len - pos;
+        const n = Math.min(need, len - pos);
         chunk.copy(this.partial, this.partialLen, pos, pos + n);
         pos += n;
         this.partialLen += n;

@@ -142,7 +142,7 @@ export function decodeMethod(buf: Buffer, start: number, end: number): Method {
   if (end - start < 4) throw syntaxError(`method frame of ${end - start} bytes has no class and method id`);
   const classId = buf.readUInt16BE(start);
   const methodId = buf.readUInt16BE(start + 2);
-  const def = METHOD_BY_KEY.get(((classId << 16) | methodId) >>> 0);
+  const def = METHOD_BY_KEY.get(methodKey(classId, methodId));
   if (def === undefined) {
     throw new FrameError(ReplyCode.COMMAND_INVALID, `unknown method ${methodName(classId, methodId)} (class ${classId}, method ${methodId})`);
   }

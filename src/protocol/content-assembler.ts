@@ -20,7 +20,7 @@ export interface Assembled<M> {
   body: Buffer;
 }
 
-const enum State {
+enum State {
   Idle,
   AwaitHeader,
   AwaitBody,

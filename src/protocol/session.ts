@@ -21,6 +21,7 @@ import { DEFAULT_INBOUND_FRAME_CAP, FrameType, PROTOCOL_HEADER, ReplyCode } from
 import { FrameError, ProtocolVersionError } from '../frames/errors.js';
 import { FrameParser, type FrameHandler } from '../frames/parser.js';
 import { decodeMethod } from '../methods/codec.js';
+import { methodKey } from '../methods/definitions.js';
 import { BASIC_DELIVER_KEY, BASIC_PUBLISH_KEY, DeliverCache, decodeBasicDeliver, decodeBasicPublish } from '../methods/fast-path.js';
 import type { DecodedArgs } from '../methods/types.js';
 import { ContentAssembler } from './content-assembler.js';
@@ -43,8 +44,10 @@ export interface SessionOptions {
   readonly observer?: FrameHandler;
 }
 
-const BASIC_GET_OK_KEY = (60 << 16) | 71;
-const BASIC_RETURN_KEY = (60 << 16) | 50;
+const BASIC_GET_OK_KEY = methodKey(60, 71);
+const BASIC_RETURN_KEY = methodKey(60, 50);
+const CHANNEL_CLOSE_KEY = methodKey(20, 40);
+const CHANNEL_CLOSE_OK_KEY = methodKey(20, 41);
 const HEADER_SIZE = PROTOCOL_HEADER.length;
 
 /** What one channel keeps between frames. */
@@ -72,6 +75,8 @@ export class Session implements FrameHandler {
   private readonly maxBodySize: number;
   private readonly observer: FrameHandler | undefined;
   private readonly channels = new Map<number, ChannelInbound>();
+  /** Channels that sent channel.close: only close and close-ok still count on them. */
+  private readonly discarding = new Set<number>();
   /** The channel of the last content frame, so a run of frames on one channel skips the map. */
   private lastId = -1;
   private last: ChannelInbound | null = null;
@@ -116,9 +121,20 @@ export class Session implements FrameHandler {
     this.parser.push(chunk, this);
   }
 
+  /**
+   * The owner sent channel.close on `channel`. From now on every frame of that channel except
+   * channel.close and channel.close-ok is dropped unparsed, content included (spec 1.5.2.5: the
+   * peer may still be sending what it sent before it saw the close), until `forget(channel)`.
+   */
+  discard(channel: number): void {
+    this.discarding.add(channel);
+    this.channels.get(channel)?.assembler.reset();
+  }
+
   /** Drop what the session keeps for `channel` (its half-assembled message): the channel was released. */
   forget(channel: number): void {
     this.channels.delete(channel);
+    this.discarding.delete(channel);
     if (channel === this.lastId) {
       this.lastId = -1;
       this.last = null;
@@ -130,6 +146,7 @@ export class Session implements FrameHandler {
     const observer = this.observer;
     if (observer !== undefined) observer.onFrame(type, channel, buf, start, end);
     if (channel === 0) return this.onChannel0(type, buf, start, end);
+    if (this.discarding.size > 0 && this.discarding.has(channel)) return this.onDiscarded(channel, type, buf, start, end);
     if (type === FrameType.METHOD) return this.onMethodFrame(channel, buf, start, end);
     // The parser lets no other type through, and no heartbeat off channel 0.
     const a = this.inbound(channel).assembler;
@@ -141,7 +158,7 @@ export class Session implements FrameHandler {
     if (type === FrameType.HEARTBEAT) return this.handler.onHeartbeat();
     if (type !== FrameType.METHOD) throw unexpected(`content frame (type ${type}) on channel 0`);
     const m = decodeMethod(buf, start, end);
-    this.handler.onMethod(0, m, ((m.classId << 16) | m.methodId) >>> 0);
+    this.handler.onMethod(0, m, methodKey(m.classId, m.methodId));
   }
 
   private onMethodFrame(channel: number, buf: Buffer, start: number, end: number): void {
@@ -160,7 +177,7 @@ export class Session implements FrameHandler {
       }
     }
     const m = decodeMethod(buf, start, end);
-    const key = ((m.classId << 16) | m.methodId) >>> 0;
+    const key = methodKey(m.classId, m.methodId);
     if (key === BASIC_GET_OK_KEY || key === BASIC_RETURN_KEY || key === BASIC_PUBLISH_KEY || key === BASIC_DELIVER_KEY) {
       const fromServer = key !== BASIC_PUBLISH_KEY;
       if (fromServer !== (this.role === 'client')) {
@@ -177,6 +194,12 @@ export class Session implements FrameHandler {
     const ch = channel === this.lastId ? this.last : this.channels.get(channel);
     if (ch !== undefined && ch !== null) ch.assembler.assertIdle(m.name);
     this.handler.onMethod(channel, m, key);
+  }
+
+  private onDiscarded(channel: number, type: number, buf: Buffer, start: number, end: number): void {
+    if (type !== FrameType.METHOD || end - start < 4) return;
+    const key = buf.readUInt32BE(start);
+    if (key === CHANNEL_CLOSE_KEY || key === CHANNEL_CLOSE_OK_KEY) this.handler.onMethod(channel, decodeMethod(buf, start, end), key);
   }
 
   private inbound(id: number): ChannelInbound {

@@ -56,7 +56,7 @@ export interface ProxyOptions {
    * Called synchronously for each accepted connection, before any byte is read, so what it sets
    * up applies from the first byte. Without hooks (or without this option) bytes pass unchanged.
    */
-  onLink?(link: ProxyLink): LinkHooks | void;
+  onLink?(link: ProxyLink): LinkHooks | undefined;
 }
 
 /**

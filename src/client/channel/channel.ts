@@ -21,7 +21,6 @@ import type { Body } from './body.js';
 import { ConsumerIterator, ConsumerRegistry, callbackConsumer, type ConsumeCallback, type Consumer } from './consumers.js';
 import { DeliveryLedger, type Settlement } from './deliveries.js';
 import { ChannelDispatch } from './dispatch.js';
-import { FramesIn } from './frames-in.js';
 import type { CallOptions, ChannelHost } from './host.js';
 import { ChannelLifecycle } from './lifecycle.js';
 import { Publisher, type PublishOptions } from './publisher.js';
@@ -70,8 +69,6 @@ export class Channel extends EventEmitter {
   readonly #consumers = new ConsumerRegistry();
   readonly #publisher: Publisher;
   readonly #dispatch: ChannelDispatch;
-  /** @internal The connection hands this channel's frames here. */
-  readonly framesIn: FramesIn;
 
   /** @internal Use `connection.channel()`. */
   constructor(host: ChannelHost, id: number) {
@@ -81,7 +78,10 @@ export class Channel extends EventEmitter {
     const emit = (event: string, ...args: unknown[]): void => this.#emit(event, ...args);
     this.#lifecycle = new ChannelLifecycle({
       id, closeTimeout: host.closeTimeout,
-      sendClose: (args) => this.#send('channel.close', args),
+      sendClose: (args) => {
+        host.discardInbound(id);
+        this.#send('channel.close', args);
+      },
       sendCloseOk: () => this.#send('channel.close-ok', {}),
       teardown: (err) => this.#teardown(err),
       release: () => host.releaseChannel(id),
@@ -106,7 +106,6 @@ export class Channel extends EventEmitter {
       id, lifecycle, rpc: this.#rpc, deliveries: this.#deliveries, consumers: this.#consumers, publisher: this.#publisher,
       acker: this, send: (name, args) => this.#send(name, args), emit, report: (e) => this.#report(e),
     });
-    this.framesIn = new FramesIn(this.#dispatch, lifecycle, host.maxMessageSize);
   }
 
   /** Why the channel closed (null while it is open). */

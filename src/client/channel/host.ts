@@ -16,6 +16,8 @@ export interface ChannelHost {
   readonly closeTimeout: number;
   readonly maxMessageSize: number;
   readonly maxConfirmsInFlight: number;
+  /** channel.close is going out: from now on only close and close-ok count on this channel. */
+  discardInbound(id: number): void;
   /** close-ok received: the id may be handed out again. */
   releaseChannel(id: number): void;
 }

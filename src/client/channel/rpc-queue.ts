@@ -71,7 +71,12 @@ export class RpcQueue {
   constructor(owner: RpcQueueOwner) {
     this.owner = owner;
     // A channel cannot tell a late reply from the next call's: a stuck call closes it.
-    this.calls = new SyncCalls({ onStuck: (call, err) => (owner.abandoned(call.operation, err), false) });
+    this.calls = new SyncCalls({
+      onStuck: (call, err) => {
+        owner.abandoned(call.operation, err);
+        return false;
+      },
+    });
   }
 
   /** Send synchronous method N when every earlier call has its reply, and resolve with that reply. */

@@ -10,10 +10,10 @@ import { METHOD_BY_NAME } from '../../methods/codec.js';
 import type { Method, MethodArgs, MethodName } from '../../methods/types.js';
 import type { CallOptions } from '../channel/host.js';
 import { AuthenticationError, ConnectionClosedError, UsageError } from '../errors.js';
-import { Handshake, type HandshakeResult } from '../handshake.js';
+import { Handshake, type HandshakeResult } from '../../protocol/client-handshake.js';
 import type { ResolvedConnectionOptions } from '../options/index.js';
 import { SyncCalls } from '../sync-calls.js';
-import type { Tuned } from '../tune.js';
+import type { Tuned } from '../../protocol/tune.js';
 import { localClose, type Lifecycle } from './lifecycle.js';
 
 const UPDATE_SECRET_OK = METHOD_BY_NAME.get('connection.update-secret-ok')!.key;

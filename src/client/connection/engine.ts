@@ -7,19 +7,21 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { inspect } from 'node:util';
-import { DEFAULT_INBOUND_FRAME_CAP, FrameType, PROTOCOL_HEADER, ReplyCode } from '../../frames/constants.js';
+import { PROTOCOL_HEADER, ReplyCode } from '../../frames/constants.js';
 import { AMQPError, FrameError, ProtocolVersionError } from '../../frames/errors.js';
 import type { FieldTable } from '../../frames/field-table.js';
-import { FrameParser, type FrameHandler } from '../../frames/parser.js';
-import { decodeMethod, encodeMethod } from '../../methods/codec.js';
-import type { MethodArgs, MethodName } from '../../methods/types.js';
+import { heartbeatFrame } from '../../frames/writer.js';
+import { encodeMethod } from '../../methods/codec.js';
+import type { Method, MethodArgs, MethodName } from '../../methods/types.js';
+import type { HandshakeResult } from '../../protocol/client-handshake.js';
+import type { Content, SessionHandler } from '../../protocol/events.js';
+import { Session } from '../../protocol/session.js';
+import type { Tuned } from '../../protocol/tune.js';
 import { Channel } from '../channel/channel.js';
 import type { CallOptions, ChannelHost } from '../channel/host.js';
 import type { ConnectionClosedError } from '../errors.js';
 import { safeEmit, warn } from '../events.js';
-import type { HandshakeResult } from '../handshake.js';
 import type { ResolvedConnectionOptions } from '../options/index.js';
-import type { Tuned } from '../tune.js';
 import { redactUrl } from '../options/url.js';
 import { Channel0 } from './channel0.js';
 import { ChannelTable } from './channel-table.js';
@@ -27,7 +29,7 @@ import { Heartbeat, now } from './heartbeat.js';
 import { Lifecycle, localClose, type ConnectionState } from './lifecycle.js';
 import { Output } from './output.js';
 
-const HEARTBEAT_FRAME = Buffer.from([FrameType.HEARTBEAT, 0, 0, 0, 0, 0, 0, 0xce]);
+const HEARTBEAT_FRAME = heartbeatFrame();
 
 /**
  * An open AMQP connection. Events: `close` (error, or undefined after a clean `close()`), `error`,
@@ -42,7 +44,7 @@ export class ConnectionEngine extends EventEmitter {
   readonly options: ResolvedConnectionOptions;
 
   private readonly output: Output;
-  private readonly parser = new FrameParser(DEFAULT_INBOUND_FRAME_CAP);
+  private readonly session: Session;
   private readonly lifecycle: Lifecycle;
   private readonly channel0: Channel0;
   private readonly channels = new ChannelTable<Channel>();
@@ -64,8 +66,8 @@ export class ConnectionEngine extends EventEmitter {
       emitSafe: (event, ...args) => this.emitSafe(event, ...args),
     }, options);
     this.channelHost = this.makeChannelHost();
-    const frames: FrameHandler = { onFrame: (type, channel, buf, start, end) => this.onFrame(type, channel, buf, start, end) };
-    socket.on('data', (chunk: Buffer) => this.onData(chunk, frames));
+    this.session = new Session(this.inbound(), { role: 'client', maxBodySize: options.maxMessageSize });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.onSocketGone(err));
     socket.on('close', () => this.onSocketGone(null));
     socket.on('end', () => this.onSocketGone(null));
@@ -136,29 +138,35 @@ export class ConnectionEngine extends EventEmitter {
 
   // ---- inbound -------------------------------------------------------------------------------
 
-  private onData(chunk: Buffer, frames: FrameHandler): void {
+  private onData(chunk: Buffer): void {
     this.lastRead = now();
     if (this.lifecycle.state === 'closed') return;
     try {
-      this.parser.push(chunk, frames);
+      this.session.push(chunk);
     } catch (e) {
       this.protocolError(e instanceof AMQPError ? e : new AMQPError(`internal error: ${(e as Error).message}`, { cause: e }));
     }
   }
 
-  private onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
-    if (channel === 0) {
-      if (type === FrameType.HEARTBEAT) return;
-      if (type !== FrameType.METHOD) throw new FrameError(ReplyCode.UNEXPECTED_FRAME, `content frame (type ${type}) on channel 0`);
-      const m = decodeMethod(buf, start, end);
-      return this.channel0.onMethod(m, ((m.classId << 16) | m.methodId) >>> 0);
-    }
-    const ch = this.channels.get(channel);
-    if (ch === undefined || this.channel0.inHandshake) {
-      if (this.lifecycle.state === 'closing') return;
-      throw new FrameError(ReplyCode.CHANNEL_ERROR, `frame for channel ${channel}, which is not open`);
-    }
-    ch.framesIn.onFrame(type, buf, start, end);
+  /** Where the session's events go: channel 0 to its part, the rest to their channel. */
+  private inbound(): SessionHandler {
+    return {
+      onMethod: (channel: number, m: Method, key: number) => {
+        if (channel === 0) this.channel0.onMethod(m, key);
+        else this.route(channel)?.onMethod(m, key);
+      },
+      onContent: (channel: number, content: Content) => this.route(channel)?.onContent(content),
+      // Any byte read counts as a sign of life (onData); a heartbeat frame carries nothing else.
+      onHeartbeat: () => undefined,
+    };
+  }
+
+  /** The open channel `id`, or a 504 CHANNEL_ERROR; undefined while closing (late frames are dropped). */
+  private route(id: number): Channel | undefined {
+    const ch = this.channels.get(id);
+    if (ch !== undefined && !this.channel0.inHandshake) return ch;
+    if (this.lifecycle.state === 'closing') return undefined;
+    throw new FrameError(ReplyCode.CHANNEL_ERROR, `frame for channel ${id}, which is not open`);
   }
 
   /** The peer broke the protocol: connection.close with the fault's code, then drop the socket. */
@@ -183,7 +191,7 @@ export class ConnectionEngine extends EventEmitter {
 
   private onSocketGone(err: Error | null): void {
     this.lifecycle.onSocketGone(() => {
-      const text = err ? `socket error: ${err.message}` : this.parser.midFrame ? 'socket closed in the middle of a frame' : 'socket closed by peer';
+      const text = err ? `socket error: ${err.message}` : this.session.midFrame ? 'socket closed in the middle of a frame' : 'socket closed by peer';
       return this.channel0.socketLoss(text, err);
     });
   }
@@ -193,8 +201,8 @@ export class ConnectionEngine extends EventEmitter {
   private onTuned(t: Tuned): void {
     this.tuned = t;
     this.channels.channelMax = t.channelMax;
-    // frame_max 0 (no limit) still gets a cap on what we accept before allocating.
-    this.parser.maxFrameSize = t.frameMax === 0 ? DEFAULT_INBOUND_FRAME_CAP : t.frameMax;
+    // frame_max 0 (no limit) still gets a cap on what we accept before allocating (see Session).
+    this.session.maxFrameSize = t.frameMax;
     this.output.writer.frameMax = t.frameMax;
     if (t.heartbeat > 0) {
       this.heartbeat = new Heartbeat({
@@ -226,7 +234,11 @@ export class ConnectionEngine extends EventEmitter {
       closeTimeout: options.closeTimeout,
       maxMessageSize: options.maxMessageSize,
       maxConfirmsInFlight: options.maxConfirmsInFlight,
-      releaseChannel: (id) => channels.release(id),
+      discardInbound: (id) => this.session.discard(id),
+      releaseChannel: (id) => {
+        channels.release(id);
+        this.session.forget(id);
+      },
     };
   }
 

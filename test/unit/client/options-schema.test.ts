@@ -123,7 +123,7 @@ describe('option schema: URL query keys', () => {
   });
 
   it("every key is named in parseAmqpUrl's documentation", () => {
-    const doc = /\/\*\*((?:(?!\*\/)[^])*)\*\/\s*export function parseAmqpUrl/.exec(source('url.ts'))?.[1] ?? '';
+    const doc = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export function parseAmqpUrl/.exec(source('url.ts'))?.[1] ?? '';
     for (const key of snakeKeys) expect(doc, key).toContain(`\`${key}\``);
   });
 });
@@ -147,7 +147,7 @@ describe('option schema: no option is handled outside it', () => {
   });
 
   it('resolve.ts names no option', () => {
-    const code = source('resolve.ts').replace(/\/\*\*(?:(?!\*\/)[^])*\*\/|\/\/.*$/gm, '');
+    const code = source('resolve.ts').replace(/\/\*\*(?:(?!\*\/)[\s\S])*\*\/|\/\/.*$/gm, '');
     for (const [name, row] of ROWS) {
       for (const word of new Set([name, resolvedName(name, row)])) {
         expect(code, word).not.toMatch(new RegExp(String.raw`['"\x60.]${word}\b`));

@@ -16,7 +16,7 @@ const REPR_FORMATTER = join(ROOT, 'src', 'cli', 'format.ts');
 const PACKAGE_NAME = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 
 /** Every module specifier in a source text: static and type imports, re-exports, `import()`. */
-export function specifiers(text: string): string[] {
+function specifiers(text: string): string[] {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const found: string[] = [];
   for (const m of code.matchAll(/\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g)) found.push(m[1]!);
@@ -29,7 +29,7 @@ export function specifiers(text: string): string[] {
  * The specifiers in `text` (the file `file`, whose own folder is `home`) that reach past the
  * package entry.
  */
-export function violations(file: string, home: string, text: string, allowed: readonly string[] = []): string[] {
+function violations(file: string, home: string, text: string, allowed: readonly string[] = []): string[] {
   return specifiers(text).filter((spec) => {
     if (spec.startsWith('node:')) return false;
     if (allowed.includes(spec)) return false;

@@ -75,13 +75,13 @@ export function stripComments(dts: string): string {
   return dts.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
 }
 
-function escape(name: string): string {
+function escapeRegExp(name: string): string {
   return name.replace(/[$]/g, '\\$');
 }
 
 /** Whether the emitted `.d.ts` text (comments stripped) still declares `decl`. */
 export function declaredIn(dts: string, decl: InternalDecl): boolean {
-  const name = escape(decl.name);
+  const name = escapeRegExp(decl.name);
   if (decl.container === null) {
     const topLevel = new RegExp(`^(?:export\\s+)?(?:declare\\s+)?(?:abstract\\s+)?(?:function|class|interface|type|enum|namespace|const|let|var)\\s+${name}\\b`, 'm');
     const reExport = new RegExp(`^export\\s+(?:type\\s+)?\\{[^}]*\\b${name}\\b[^}]*\\}`, 'm');

@@ -167,6 +167,27 @@ describe('Session, client role', () => {
     expect(events.map((e) => e.kind === 'content' ? e.body : e.kind === 'method' ? e.name : e.kind)).toEqual(['channel.open-ok', 'fresh']);
   });
 
+  it('discard(channel): after our channel.close only close and close-ok count, content and strays dropped unparsed', () => {
+    const { s, events } = session('client');
+    s.push(new Stream().method(4, 'basic.deliver', deliver('c', 1)).header(4, 10).body(4, 'half').bytes());
+    s.discard(4);
+    s.push(new Stream()
+      .body(4, 'rest!!')
+      .body(4, 'a stray body with no header before it')
+      .method(4, 'basic.deliver', deliver('c', 2)).content(4, 'late')
+      .method(4, 'queue.declare-ok', { queue: 'q', messageCount: 0, consumerCount: 0 })
+      .method(5, 'basic.ack', { deliveryTag: 1, multiple: false })
+      .method(4, 'channel.close', { replyCode: 406, replyText: 'PRECONDITION_FAILED', classId: 60, methodId: 80 })
+      .method(4, 'channel.close-ok', {})
+      .bytes());
+    expect(events.map((e) => (e.kind === 'method' ? `${e.channel}:${e.name}` : e.kind))).toEqual([
+      '5:basic.ack', '4:channel.close', '4:channel.close-ok',
+    ]);
+    s.forget(4);
+    s.push(new Stream().method(4, 'basic.deliver', deliver('c', 1)).content(4, 'fresh').bytes());
+    expect(events.at(-1)).toMatchObject({ kind: 'content', channel: 4, body: 'fresh' });
+  });
+
   it('maxFrameSize is settable; 0 (no limit) keeps the inbound cap', () => {
     const { s } = session('client');
     s.maxFrameSize = 8192;

@@ -1,1 +1,0 @@
-export * from '../protocol/client-handshake.js';
