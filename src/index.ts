@@ -16,7 +16,7 @@ export type { ConnectionState } from './client/connection/lifecycle.js';
 export { Channel } from './client/channel/channel.js';
 export type {
   Body, BindOptions, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeclareResult, ConsumeOptions, ConsumeIteratorOptions,
-  PublishOptions, CallOptions,
+  PublishOptions, CallOptions, ConsumerHandle,
 } from './client/channel/channel.js';
 export { ConsumerIterator, type ConsumeCallback } from './client/channel/consumers.js';
 export { Message, type DeliveryFields, type ReturnedMessage, type ReturnFields } from './client/message.js';

@@ -49,6 +49,17 @@ export interface QueueDeclareResult { queue: string; messageCount: number; consu
 export interface ConsumeOptions extends CallOptions {
   consumerTag?: string; noLocal?: boolean; noAck?: boolean; exclusive?: boolean; arguments?: FieldTable;
 }
+/**
+ * A callback consumer started by `basicConsume`. `cancel()` (or leaving an `await using` scope)
+ * sends basic.cancel once; on a channel that is no longer open it does nothing.
+ */
+export interface ConsumerHandle extends AsyncDisposable {
+  /** The consumer tag the broker confirmed. */
+  readonly consumerTag: string;
+  /** basic.cancel this consumer; calling it again returns the same promise. */
+  cancel(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
 /** Options of the `consume()` iterator. */
 export interface ConsumeIteratorOptions extends ConsumeOptions {
   /** basic.qos prefetch count set (per consumer) before consuming. */
@@ -141,6 +152,9 @@ export class Channel extends EventEmitter {
    * operations reject with ChannelClosedError. Calling it again returns the same promise.
    */
   close(): Promise<void> { return this.#lifecycle.close(); }
+
+  /** `await using ch = await conn.channel()`: a graceful {@link close} when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
 
   /**
    * channel.flow. Only `true` is sent: RabbitMQ answers `active: false` with 540 NOT_IMPLEMENTED,
@@ -252,9 +266,20 @@ export class Channel extends EventEmitter {
     await this.#rpc.call('basic.qos', { prefetchSize: 0, prefetchCount, global: o.global ?? false }, o);
   }
 
-  /** basic.consume with a callback; resolves the consumer tag once the broker confirmed it. */
-  basicConsume(queue: string, onMessage: ConsumeCallback, o: ConsumeOptions = {}): Promise<{ consumerTag: string }> {
-    return this.#startConsumer(queue, o, (tag) => callbackConsumer(tag, o.noAck ?? false, onMessage, (e) => this.#report(e)));
+  /**
+   * basic.consume with a callback; resolves once the broker confirmed it with a handle carrying
+   * the consumer tag. `await using c = await ch.basicConsume(...)` cancels the consumer when the
+   * scope ends (as `c.cancel()` does).
+   */
+  async basicConsume(queue: string, onMessage: ConsumeCallback, o: ConsumeOptions = {}): Promise<ConsumerHandle> {
+    const { consumerTag } = await this.#startConsumer(queue, o, (tag) => callbackConsumer(tag, o.noAck ?? false, onMessage, (e) => this.#report(e)));
+    let cancelling: Promise<void> | null = null;
+    const cancel = (): Promise<void> => {
+      // A channel that is closing or closed has ended its consumers already.
+      cancelling ??= this.isOpen ? this.basicCancel(consumerTag) : Promise.resolve();
+      return cancelling;
+    };
+    return { consumerTag, cancel, [Symbol.asyncDispose]: cancel };
   }
 
   async #startConsumer(queue: string, o: ConsumeOptions, make: (tag: string) => Consumer): Promise<{ consumerTag: string }> {

@@ -100,6 +100,11 @@ export class ConnectionEngine extends EventEmitter {
     return this.lifecycle.state;
   }
 
+  /** True while the connection is open: the handshake is done and no close has begun. */
+  get isOpen(): boolean {
+    return this.lifecycle.state === 'open';
+  }
+
   /** Open a new channel. */
   async channel(options: CallOptions = {}): Promise<Channel> {
     this.channel0.assertOpen();
@@ -134,6 +139,14 @@ export class ConnectionEngine extends EventEmitter {
         // socket gone: the end follows from its close event
       }
     }, this.options.closeTimeout);
+  }
+
+  /**
+   * `await using conn = await connect(url)`: a graceful {@link close} when the scope ends.
+   * Idempotent; resolves (never rejects) once the socket is closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // ---- inbound -------------------------------------------------------------------------------
