@@ -11,12 +11,12 @@
  * @packageDocumentation
  */
 export { connect, Connection } from './connection.js';
-export type { ConnectionEngine } from './client/connection/engine.js';
+export type { ConnectionEngine, ConnectionEvents } from './client/connection/engine.js';
 export type { ConnectionState } from './client/connection/lifecycle.js';
 export { Channel } from './client/channel/channel.js';
 export type {
   Body, BindOptions, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeclareResult, ConsumeOptions, ConsumeIteratorOptions,
-  PublishOptions, CallOptions, ConsumerHandle,
+  PublishOptions, CallOptions, ConsumerHandle, ChannelEvents, ExchangeType,
 } from './client/channel/channel.js';
 export { ConsumerIterator, type ConsumeCallback } from './client/channel/consumers.js';
 export { Message, type DeliveryFields, type ReturnedMessage, type ReturnFields } from './client/message.js';

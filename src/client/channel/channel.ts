@@ -16,7 +16,7 @@ import type { Content } from '../../protocol/events.js';
 import type { ClosedError } from '../errors.js';
 import { UsageError } from '../errors.js';
 import { safeEmit, warn } from '../events.js';
-import type { Message } from '../message.js';
+import type { Message, ReturnedMessage } from '../message.js';
 import type { Body } from './body.js';
 import { ConsumerIterator, ConsumerRegistry, callbackConsumer, type ConsumeCallback, type Consumer } from './consumers.js';
 import { DeliveryLedger, type Settlement } from './deliveries.js';
@@ -29,6 +29,13 @@ import { RpcQueue } from './rpc-queue.js';
 export type { Body } from './body.js';
 export type { PublishOptions } from './publisher.js';
 export type { CallOptions, ChannelHost } from './host.js';
+
+/**
+ * An exchange type for exchange.declare: the four built in to AMQP 0-9-1, or any other a broker
+ * plugin adds (`x-delayed-message`, `x-consistent-hash`, ...).
+ */
+// `string & {}` keeps the literal members for completion while any string is still accepted.
+export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers' | (string & {});
 
 /** Options of exchange.declare. */
 export interface ExchangeDeclareOptions extends CallOptions {
@@ -67,10 +74,29 @@ export interface ConsumeIteratorOptions extends ConsumeOptions {
 }
 
 /**
- * An AMQP channel. Events: `close` (error or undefined), `error`, `return` (ReturnedMessage),
- * `drain`, `cancel` (consumer tag cancelled by the broker), `flow`.
+ * The events of a {@link Channel}, as the argument lists their listeners get:
+ * `ch.on('return', (returned) => ...)`. A misspelt name or a wrong listener is a compile error.
  */
-export class Channel extends EventEmitter {
+export interface ChannelEvents {
+  /** The channel ended: undefined after a clean `close()`, else why (ChannelClosedError or ConnectionClosedError). */
+  close: [err: ClosedError | undefined];
+  /** The broker closed the channel, a call was abandoned, or a consumer or listener threw. */
+  error: [err: Error];
+  /** basic.return: a mandatory message no queue took. */
+  return: [returned: ReturnedMessage];
+  /** Buffered output fell below the high-water mark after `basicPublish` returned false. */
+  drain: [];
+  /** basic.cancel from the broker: the consumer with this tag is gone (its queue was deleted, say). */
+  cancel: [consumerTag: string];
+  /** channel.flow from the broker: whether it wants us to publish. */
+  flow: [active: boolean];
+}
+
+/**
+ * An AMQP channel. Events ({@link ChannelEvents}): `close` (error or undefined), `error`,
+ * `return` (ReturnedMessage), `drain`, `cancel` (consumer tag cancelled by the broker), `flow`.
+ */
+export class Channel extends EventEmitter<ChannelEvents> {
   /** Channel number on the connection. */
   readonly id: number;
   readonly #host: ChannelHost;
@@ -168,7 +194,7 @@ export class Channel extends EventEmitter {
   // ---- exchange --------------------------------------------------------------------------
 
   /** exchange.declare. */
-  async exchangeDeclare(exchange: string, type: string, o: ExchangeDeclareOptions = {}): Promise<void> {
+  async exchangeDeclare(exchange: string, type: ExchangeType, o: ExchangeDeclareOptions = {}): Promise<void> {
     await this.#rpc.call('exchange.declare', {
       exchange, type, passive: o.passive ?? false, durable: o.durable ?? false, autoDelete: o.autoDelete ?? false,
       internal: o.internal ?? false, arguments: o.arguments ?? {},

@@ -32,10 +32,26 @@ import { Output } from './output.js';
 const HEARTBEAT_FRAME = heartbeatFrame();
 
 /**
- * An open AMQP connection. Events: `close` (error, or undefined after a clean `close()`), `error`,
- * `blocked` (reason), `unblocked`. A listener that throws is reported, never fatal.
+ * The events of a {@link Connection}, as the argument lists their listeners get:
+ * `conn.on('blocked', (reason) => ...)`. A misspelt name or a wrong listener is a compile error.
  */
-export class ConnectionEngine extends EventEmitter {
+export interface ConnectionEvents {
+  /** The connection ended: undefined after a clean `close()`, else why (ConnectionClosedError). */
+  close: [err: ConnectionClosedError | undefined];
+  /** The connection ended on an error, or a listener threw; emitted before `close`. */
+  error: [err: Error];
+  /** connection.blocked: the broker stopped reading our publishes (a resource alarm). */
+  blocked: [reason: string];
+  /** connection.unblocked: publishing may resume. */
+  unblocked: [];
+}
+
+/**
+ * An open AMQP connection. Events ({@link ConnectionEvents}): `close` (error, or undefined after
+ * a clean `close()`), `error`, `blocked` (reason), `unblocked`. A listener that throws is
+ * reported, never fatal.
+ */
+export class ConnectionEngine extends EventEmitter<ConnectionEvents> {
   /** server_properties from connection.start. */
   serverProperties: FieldTable = {};
   /** Negotiated channel_max, frame_max and heartbeat. */
