@@ -1,3 +1,6 @@
+// The declarations name Buffer, NodeJS and node:events: this pulls in @types/node for a project
+// whose tsconfig lists no `types` (TypeScript 6 and later include none by default).
+/// <reference types="node" preserve="true" />
 /**
  * amqp-wire: an AMQP 0-9-1 client for Node.js that speaks the wire protocol itself.
  *
