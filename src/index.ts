@@ -25,7 +25,7 @@ export { ConsumerIterator, type ConsumeCallback } from './client/channel/consume
 export { Message, type DeliveryFields, type ReturnedMessage, type ReturnFields } from './client/message.js';
 export {
   ClosedError, ConnectionClosedError, ChannelClosedError, AuthenticationError, TimeoutError, NackError, UnroutableError,
-  UsageError, ConsumerCancelledError, ConnectError, type ClosedBy, type CloseReason,
+  UsageError, ConsumerCancelledError, ConnectError, NotAmqpError, type ConnectFailure, type ClosedBy, type CloseReason,
 } from './client/errors.js';
 export { ArgumentError, CONNECTION_DEFAULTS, type ConnectionOptions, type ResolvedConnectionOptions, type AuthMechanism } from './client/options/index.js';
 export { parseAmqpUrl, redactUrl } from './client/options/url.js';

@@ -15,11 +15,12 @@ import { encodeMethod } from '../../methods/codec.js';
 import type { Method, MethodArgs, MethodName } from '../../methods/types.js';
 import type { HandshakeResult } from '../../protocol/client-handshake.js';
 import type { Content, SessionHandler } from '../../protocol/events.js';
+import { foreignProtocol } from '../../protocol/foreign-peer.js';
 import { Session } from '../../protocol/session.js';
 import type { Tuned } from '../../protocol/tune.js';
 import { Channel } from '../channel/channel.js';
 import type { CallOptions, ChannelHost } from '../channel/host.js';
-import type { ConnectionClosedError } from '../errors.js';
+import { NotAmqpError, type ConnectionClosedError } from '../errors.js';
 import { safeEmit, warn } from '../events.js';
 import type { ResolvedConnectionOptions } from '../options/index.js';
 import { redactUrl } from '../options/url.js';
@@ -67,6 +68,7 @@ export class ConnectionEngine extends EventEmitter<ConnectionEvents> {
   private readonly channelHost: ChannelHost;
   private heartbeat: Heartbeat | null = null;
   private lastRead = now();
+  private firstRead = true;
 
   /** @internal Use `connect()`. */
   constructor(socket: Socket, options: ResolvedConnectionOptions) {
@@ -170,6 +172,15 @@ export class ConnectionEngine extends EventEmitter<ConnectionEvents> {
   private onData(chunk: Buffer): void {
     this.lastRead = now();
     if (this.lifecycle.state === 'closed') return;
+    if (this.firstRead) {
+      this.firstRead = false;
+      const foreign = foreignProtocol(chunk);
+      if (foreign !== null) {
+        // Nothing to say in AMQP to a TLS or HTTP server: report what answered and hang up.
+        this.lifecycle.hangUp(new NotAmqpError(foreign, `${this.options.host}:${this.options.port}`), 100);
+        return;
+      }
+    }
     try {
       this.session.push(chunk);
     } catch (e) {
