@@ -184,7 +184,7 @@ describe('asynchronous frames between a request and its reply', () => {
       peer.send(c.channel, 'basic.consume-ok', { consumerTag: 'ct-1' });
       peer.deliver(c.channel, { consumerTag: 'ct-1', deliveryTag: 1 }, 'first');
     });
-    await expect(consuming).resolves.toEqual({ consumerTag: 'ct-1' });
+    await expect(consuming).resolves.toMatchObject({ consumerTag: 'ct-1' });
     await until(() => got.length === 1);
     expect(got).toEqual(['first']);
     await conn.close();

@@ -122,6 +122,11 @@ export class ConsumerIterator implements AsyncIterableIterator<Message> {
     return { value: undefined, done: true };
   }
 
+  /** `await using messages = ch.consume(q)`: leave the loop (cancel, requeue) when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+
   [Symbol.asyncIterator](): this {
     return this;
   }
