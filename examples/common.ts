@@ -3,6 +3,7 @@
  * so they print the same lines as the seed's pika scripts.
  * @packageDocumentation
  */
+import { relative } from 'node:path';
 import { connect, ConnectError, redactUrl, type Connection } from '../src/index.js';
 
 export { reprBytes, reprText } from '../src/cli/format.js';
@@ -40,6 +41,12 @@ export function consumerArgs(argv: readonly string[] = process.argv.slice(2)): {
   }
   args.splice(at, 2);
   return { args, count };
+}
+
+/** Prints `Usage: <this script> <args>` to stderr and exits 1, like the seed's `sys.exit(1)`. */
+export function exitWithUsage(args: string): never {
+  process.stderr.write(`Usage: ${relative(process.cwd(), process.argv[1]!)} ${args}\n`);
+  process.exit(1);
 }
 
 /**

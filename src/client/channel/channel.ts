@@ -231,6 +231,9 @@ export class Channel extends EventEmitter {
    * channel or connection ends first, EncodeError (nothing sent) for a bad argument. Selects
    * confirm mode if needed. At most `maxConfirmsInFlight` (connection option) wait at once;
    * further calls wait for a place. Messages go out in call order, whether or not they waited.
+   * Waiting calls cost O(1) each, but each holds its body and promise until its turn: for a large
+   * batch, keep a bounded number outstanding (start the next when one settles) rather than
+   * `Promise.all` over all of them, and memory stays proportional to that bound (see the README).
    */
   publishConfirmed(exchange: string, routingKey: string, body: Body, properties?: BasicProperties, o: PublishOptions = {}): Promise<void> {
     return this.#publisher.publishConfirmed(exchange, routingKey, body, properties, o);
