@@ -12,10 +12,11 @@ import { demoCommand } from './commands/demo.js';
 import { publishCommand } from './commands/publish.js';
 import { rpcCallCommand } from './commands/rpc-call.js';
 import { rpcServerCommand } from './commands/rpc-server.js';
+import { traceCommand } from './commands/trace.js';
 
 /** Every command, by name. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  ([publishCommand, consumeCommand, rpcServerCommand, rpcCallCommand, demoCommand] as unknown as Command[]).map((c) => [c.name, c]),
+  ([publishCommand, consumeCommand, rpcServerCommand, rpcCallCommand, demoCommand, traceCommand] as unknown as Command[]).map((c) => [c.name, c]),
 );
 
 /** The top-level help. */

@@ -57,6 +57,8 @@ export interface ProxyOptions {
    * up applies from the first byte. Without hooks (or without this option) bytes pass unchanged.
    */
   onLink?(link: ProxyLink): LinkHooks | undefined;
+  /** Dials the upstream for each client (a TLS socket, say). Default: plain TCP to `upstream`. */
+  connectUpstream?(upstream: Endpoint): Socket;
 }
 
 /**
@@ -251,7 +253,7 @@ export class TcpProxy {
       return;
     }
     const { host, port } = this.options.upstream;
-    const upstream = net.connect({ host, port, allowHalfOpen: true });
+    const upstream = this.options.connectUpstream?.(this.options.upstream) ?? net.connect({ host, port, allowHalfOpen: true });
     this.accepted += 1;
     const link = new ProxyLink(this.accepted, client, upstream);
     this.open.add(link);

@@ -1,7 +1,8 @@
 /**
  * The CLI and the examples are users of the package: they import its entry (src/index.ts) and
  * nothing else of it, so whatever they need is public API. Also allowed: `node:` built-ins,
- * files of their own folder, and (examples) the package name itself and the CLI's Python-repr
+ * files of their own folder, (CLI) the tools in src/tools, which are built on the internals on
+ * purpose (a trace decodes frames with the protocol layer), and (examples) the package name itself and the CLI's Python-repr
  * formatter, which is text formatting shared with the CLI and imports nothing of the package.
  */
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { sourceFiles } from './internal-names.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRY = join(ROOT, 'src', 'index.ts');
 const REPR_FORMATTER = join(ROOT, 'src', 'cli', 'format.ts');
+const TOOLS = join(ROOT, 'src', 'tools');
 const PACKAGE_NAME = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 
 /** Every module specifier in a source text: static and type imports, re-exports, `import()`. */
@@ -36,6 +38,7 @@ function violations(file: string, home: string, text: string, allowed: readonly 
     if (!spec.startsWith('.')) return true;
     const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
     if (target === ENTRY || allowed.includes(target)) return false;
+    if (allowed.includes(TOOLS) && target.startsWith(TOOLS + sep)) return false;
     return !(target + sep).startsWith(home + sep) && !target.startsWith(home + sep);
   });
 }
@@ -47,9 +50,16 @@ function check(folder: string, allowed: readonly string[] = []): string[] {
 }
 
 describe('users of the package import only its entry', () => {
-  it('src/cli imports the package entry, node: built-ins and its own files', () => {
+  it('src/cli imports the package entry, src/tools, node: built-ins and its own files', () => {
     expect(sourceFiles(join(ROOT, 'src', 'cli')).length).toBeGreaterThan(0);
-    expect(check(join('src', 'cli'))).toEqual([]);
+    expect(check(join('src', 'cli'), [TOOLS])).toEqual([]);
+  });
+
+  it('src/tools is the only internal folder the CLI may reach', () => {
+    const home = join(ROOT, 'src', 'cli');
+    const file = join(home, 'commands', 'x.ts');
+    const text = "import { Tracer } from '../../tools/trace/index.js';\nimport { Session } from '../../protocol/session.js';";
+    expect(violations(file, home, text, [TOOLS])).toEqual(['../../protocol/session.js']);
   });
 
   it('examples import the package entry (or the package name), node: built-ins and their own files', () => {
