@@ -60,6 +60,12 @@ export class Routes {
   /** Binding key -> queues bound with it. */
   private readonly bindings = new Map<string, Set<string>>();
   private turn = 0;
+  private names = 0;
+
+  /** A name for a server-named queue, unique across the broker's connections. */
+  nextName(): string {
+    return `amq.gen-${++this.names}`;
+  }
 
   get empty(): boolean { return this.consumers.size === 0; }
 
@@ -262,7 +268,7 @@ export class DiscardSession implements SessionHandler {
         return reply('channel.close-ok');
       case 'queue.declare':
         return reply('queue.declare-ok', {
-          queue: (a.queue as string) || `amq.gen-${++this.names}`, messageCount: a.passive === true ? this.published : 0, consumerCount: 0,
+          queue: (a.queue as string) || this.routes.nextName(), messageCount: a.passive === true ? this.published : 0, consumerCount: 0,
         });
       case 'queue.purge': return reply('queue.purge-ok', { messageCount: 0 });
       case 'queue.delete': return reply('queue.delete-ok', { messageCount: 0 });
