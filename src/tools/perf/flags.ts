@@ -166,9 +166,9 @@ function scan(argv: readonly string[]): Map<string, string[]> {
       if (spec === undefined) {
         const unsupported = [...NOT_SUPPORTED].find(([, s]) => s === name);
         if (unsupported) throw new PerfUsageError(`-${name} (PerfTest's --${unsupported[0]}) is not supported by amqp-wire perf`);
-        // `-x4`: a one-letter option with its value attached.
+        // `-x4`: a one-letter option with a number attached.
         const one = BY_SHORT.get(name[0]!);
-        if (one !== undefined && one.kind !== 'boolean') {
+        if (one !== undefined && (one.kind === 'int' || one.kind === 'float') && /^-?[\d.]+$/.test(name.slice(1))) {
           spec = one;
           inline = name.slice(1);
         }
