@@ -3,9 +3,11 @@
  * src/tools/perf; this is its place in the CLI.
  * @packageDocumentation
  */
+import { AuthenticationError, ConnectError } from '../../index.js';
 import { parsePerfArgs, PERF_HELP, PerfUsageError, type PerfConfig } from '../../tools/perf/flags.js';
 import { runPerf } from '../../tools/perf/run.js';
 import { CliUsageError, type BaseConfig } from '../args.js';
+import { CannotConnectError } from '../broker.js';
 import type { Command, RunContext } from '../command.js';
 
 /** Parsed `perf` arguments. */
@@ -25,8 +27,12 @@ function parsePerf(argv: string[], env: Readonly<Record<string, string | undefin
 }
 
 async function runPerfCommand(c: PerfCommandConfig, { io, signal }: RunContext): Promise<number> {
-  const result = await runPerf(c.perf, c.argv, io, signal);
-  return result.code;
+  try {
+    return (await runPerf(c.perf, c.argv, io, signal)).code;
+  } catch (e) {
+    if (e instanceof ConnectError || e instanceof AuthenticationError) throw new CannotConnectError(c.url, e);
+    throw e;
+  }
 }
 
 /** `amqp-wire perf`. */
