@@ -3,7 +3,8 @@
  * so they print the same lines as the seed's pika scripts.
  * @packageDocumentation
  */
-import { connect, ConnectError, redactUrl, type Connection } from '../src/index.js';
+import { relative } from 'node:path';
+import { AMQPError, AuthenticationError, connect, ConnectError, redactUrl, type Connection } from '../src/index.js';
 
 export { reprBytes, reprText } from '../src/cli/format.js';
 
@@ -15,17 +16,28 @@ export function amqpUrl(): string {
   return process.env['AMQP_URL'] || 'amqp://guest:guest@localhost:5672/';
 }
 
-/** Connect to {@link amqpUrl}; when nothing answers, say how to start a broker and exit 1. */
+/**
+ * Connect to {@link amqpUrl}. When that fails, print one line saying why (and, when nothing
+ * answers, how to start a broker) and exit 1: no stack trace for a wrong password or port.
+ */
 export async function openConnection(): Promise<Connection> {
   const url = amqpUrl();
   try {
     return await connect(url);
   } catch (e) {
-    if (!(e instanceof ConnectError)) throw e;
-    console.error(`${e.message}: no broker at ${redactUrl(url)}. Start one with ` +
-      "'apt-get install rabbitmq-server && rabbitmq-server -detached', or set AMQP_URL.");
+    console.error(failureLine(e, redactUrl(url)));
     process.exit(1);
   }
+}
+
+function failureLine(e: unknown, url: string): string {
+  if (e instanceof ConnectError && (e.kind === 'refused' || e.kind === 'timeout')) {
+    return `${e.message}: no broker at ${url}. Start one with ` +
+      "'apt-get install rabbitmq-server && rabbitmq-server -detached', or set AMQP_URL.";
+  }
+  if (e instanceof AuthenticationError) return `${url}: the broker refused the login; check the user and password in AMQP_URL`;
+  if (e instanceof AMQPError) return `${url}: ${e.message}`;
+  return `${url}: ${e instanceof Error ? e.message : String(e)}`;
 }
 
 /** The script's arguments without `--count N`, and N (undefined when not given). */
@@ -40,6 +52,12 @@ export function consumerArgs(argv: readonly string[] = process.argv.slice(2)): {
   }
   args.splice(at, 2);
   return { args, count };
+}
+
+/** Prints `Usage: <this script> <args>` to stderr and exits 1, like the seed's `sys.exit(1)`. */
+export function exitWithUsage(args: string): never {
+  process.stderr.write(`Usage: ${relative(process.cwd(), process.argv[1]!)} ${args}\n`);
+  process.exit(1);
 }
 
 /**

@@ -1,12 +1,8 @@
 /** receive_logs_direct.py: bind a private queue to 'direct_logs' once per severity given; print what arrives. */
-import { relative } from 'node:path';
-import { consumerArgs, openConnection, reprBytes, reprText, untilStopped } from './common.js';
+import { consumerArgs, exitWithUsage, openConnection, reprBytes, reprText, untilStopped } from './common.js';
 
 const { args: severities, count } = consumerArgs();
-if (severities.length === 0) {
-  process.stderr.write(`Usage: ${relative(process.cwd(), process.argv[1]!)} [info] [warning] [error]\n`);
-  process.exit(1);
-}
+if (severities.length === 0) exitWithUsage('[info] [warning] [error]');
 
 const connection = await openConnection();
 const channel = await connection.channel();

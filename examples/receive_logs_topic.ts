@@ -2,14 +2,10 @@
  * receive_logs_topic.py: bind a private queue to 'topic_logs' with each binding key given
  * ("#" everything, "kern.*", "*.critical"); print what arrives.
  */
-import { relative } from 'node:path';
-import { consumerArgs, openConnection, reprBytes, reprText, untilStopped } from './common.js';
+import { consumerArgs, exitWithUsage, openConnection, reprBytes, reprText, untilStopped } from './common.js';
 
 const { args: bindingKeys, count } = consumerArgs();
-if (bindingKeys.length === 0) {
-  process.stderr.write(`Usage: ${relative(process.cwd(), process.argv[1]!)} [binding_key]...\n`);
-  process.exit(1);
-}
+if (bindingKeys.length === 0) exitWithUsage('[binding_key]...');
 
 const connection = await openConnection();
 const channel = await connection.channel();

@@ -21,89 +21,23 @@ AMQPS_PORT=5671
 DIST_PORT=25674
 CLIENT_CN="amqpwire-client"
 START_TIMEOUT="${AMQPWIRE_BROKER_TIMEOUT:-90}"
+LOCK_TIMEOUT=$((START_TIMEOUT + 30))
 
-log() { printf 'broker.sh: %s\n' "$*" >&2; }
-die() { printf 'broker.sh: error: %s\n' "$*" >&2; exit 1; }
+SCRIPT_NAME=broker.sh
+# shellcheck source=lib/rabbitmq.sh
+source "$ROOT/scripts/lib/rabbitmq.sh"
 
-if [[ -z "${HOME:-}" ]]; then
-  HOME="$(getent passwd "$(id -u)" | cut -d: -f6)"
-  export HOME
-fi
-
-# The Debian wrappers in /usr/sbin re-run every command as the rabbitmq user through su; the
-# scripts they wrap run as the caller, which keeps the node's files owned by whoever runs this.
-find_rabbit_bin() {
-  if [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
-    echo /usr/lib/rabbitmq/bin
-  elif command -v rabbitmq-server >/dev/null 2>&1; then
-    dirname "$(command -v rabbitmq-server)"
-  elif [[ -x /usr/sbin/rabbitmq-server ]]; then
-    echo /usr/sbin
-  else
-    return 1
-  fi
-}
-RABBIT_BIN="$(find_rabbit_bin || true)"
-
-export RABBITMQ_NODENAME="$NODE"
-export RABBITMQ_MNESIA_BASE="$BASE/mnesia"
-export RABBITMQ_LOG_BASE="$BASE/log"
-export RABBITMQ_CONFIG_FILE="$BASE/rabbitmq.conf"
-export RABBITMQ_ADVANCED_CONFIG_FILE="$BASE/advanced.config"
-export RABBITMQ_CONF_ENV_FILE="$BASE/rabbitmq-env.conf"
+export_node_files "$NODE" "$DIST_PORT" "$BASE"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$BASE/enabled_plugins"
 export RABBITMQ_PID_FILE="$BASE/node.pid"
-export RABBITMQ_DIST_PORT="$DIST_PORT"
-# Schedulers that busy-wait burn a shared 2-core machine for nothing.
-export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$QUIET_SCHEDULERS"
 
 ctl() {
-  timeout 60 "$RABBIT_BIN/rabbitmqctl" -n "$NODE" "$@"
-}
-
-tcp_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
-
-# Sends the AMQP 0-9-1 protocol header and checks that the reply starts like a connection.start
-# method frame: type 1, channel 0, then (after the 4-byte size) class 10, method 10.
-amqp_answers() {
-  local hex
-  hex="$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$AMQP_PORT || exit 1
-    printf 'AMQP\\x00\\x00\\x09\\x01' >&3
-    head -c 11 <&3 | od -An -v -tx1" 2>/dev/null | tr -d ' \n')" || return 1
-  [[ "$hex" =~ ^010000[0-9a-f]{8}000a000a$ ]]
+  rabbitmqctl_on "$NODE" "$@"
 }
 
 node_pid() {
-  local pid
-  [[ -s "$RABBITMQ_PID_FILE" ]] || return 1
-  pid="$(tr -dc '0-9' <"$RABBITMQ_PID_FILE")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  # A stale pid file may name a pid the kernel has since given to something else.
-  if [[ -r "/proc/$pid/comm" && "$(cat "/proc/$pid/comm")" != beam* ]]; then return 1; fi
-  echo "$pid"
-}
-
-ensure_tools() {
-  [[ -n "$RABBIT_BIN" ]] || die "rabbitmq-server is not installed (Debian: apt-get install rabbitmq-server)"
-  command -v openssl >/dev/null 2>&1 || die "openssl is not installed (Debian: apt-get install openssl)"
-  command -v flock >/dev/null 2>&1 || die "flock (util-linux) is not installed"
-}
-
-# Erlang distribution refuses a cookie file that others can read. When the Debian rabbitmq user
-# has one, reuse it so the su-based /usr/sbin/rabbitmqctl reaches this node too.
-ensure_cookie() {
-  local cookie="$HOME/.erlang.cookie" system=/var/lib/rabbitmq/.erlang.cookie
-  if [[ ! -s "$cookie" ]]; then
-    if [[ -r "$system" && -s "$system" ]]; then
-      cp "$system" "$cookie"
-    else
-      (umask 077; openssl rand -hex 20 | tr 'a-f' 'A-F' | tr -d '\n' >"$cookie")
-    fi
-    log "created $cookie"
-  fi
-  chmod 400 "$cookie"
+  live_beam_pid "$RABBITMQ_PID_FILE"
 }
 
 sign_cert() { # name cn ext
@@ -177,7 +111,7 @@ EOF
 wait_ready() {
   local deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
-    if amqp_answers; then
+    if amqp_answers "$AMQP_PORT"; then
       ctl -q await_startup --timeout 30 >/dev/null && return 0
     fi
     if [[ -s "$RABBITMQ_PID_FILE" ]] && ! node_pid >/dev/null; then
@@ -201,7 +135,7 @@ ensure_client_user() {
 
 cmd_status() {
   local pid
-  if pid="$(node_pid)" && amqp_answers; then
+  if pid="$(node_pid)" && amqp_answers "$AMQP_PORT"; then
     echo "node $NODE is running (pid $pid): amqp://127.0.0.1:$AMQP_PORT amqps://127.0.0.1:$AMQPS_PORT"
     return 0
   fi
@@ -213,15 +147,9 @@ cmd_status() {
   return 1
 }
 
-take_lock() {
-  mkdir -p "$BASE"
-  exec 9>"$BASE/lock"
-  flock -w $((START_TIMEOUT + 30)) 9 || die "another broker.sh holds $BASE/lock"
-}
-
 cmd_start() {
   ensure_tools
-  take_lock
+  take_lock "$LOCK_TIMEOUT"
   if node_pid >/dev/null; then
     wait_ready
     ensure_client_user
@@ -247,28 +175,14 @@ cmd_start() {
 cmd_stop() {
   local pid
   [[ -n "$RABBIT_BIN" ]] || die "rabbitmq-server is not installed"
-  take_lock
+  take_lock "$LOCK_TIMEOUT"
   if ! pid="$(node_pid)"; then
     echo "node $NODE is not running"
     rm -f "$RABBITMQ_PID_FILE"
     return 0
   fi
   log "stopping $NODE (pid $pid)"
-  if ! ctl -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
-    log "rabbitmqctl stop failed; sending SIGTERM to $pid"
-    kill "$pid" 2>/dev/null || true
-  fi
-  local i
-  for ((i = 0; i < 30; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid still alive after 30s; sending SIGKILL"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$RABBITMQ_PID_FILE"
-  echo "node $NODE stopped"
+  stop_beam "$NODE" "$pid" "$RABBITMQ_PID_FILE"
 }
 
 cmd_env() {
@@ -278,9 +192,7 @@ export AMQPS_URL='amqps://guest:guest@localhost:$AMQPS_PORT/'
 export AMQP_TLS_DIR='$TLS_DIR'
 export RABBITMQ_NODENAME='$NODE'
 EOF
-  if [[ -n "$RABBIT_BIN" ]]; then
-    printf 'export PATH="%s:$PATH"\n' "$RABBIT_BIN"
-  fi
+  print_path_export
 }
 
 case "${1:-}" in

@@ -20,29 +20,12 @@ BASE="$ROOT/.tmp/cluster"
 NODES=(1 2 3)
 CLUSTER_NAME=amqp-wire
 START_TIMEOUT="${AMQPWIRE_CLUSTER_TIMEOUT:-120}"
+LOCK_TIMEOUT=$((START_TIMEOUT * 2 + 60))
+INSTALL_HINT="Debian: apt-get install rabbitmq-server, or bash scripts/install-system-deps.sh"
 
-log() { printf 'cluster.sh: %s\n' "$*" >&2; }
-die() { printf 'cluster.sh: error: %s\n' "$*" >&2; exit 1; }
-
-if [[ -z "${HOME:-}" ]]; then
-  HOME="$(getent passwd "$(id -u)" | cut -d: -f6)"
-  export HOME
-fi
-
-# As in broker.sh: the Debian wrappers in /usr/sbin re-run every command as the rabbitmq user
-# (another HOME, so another cookie); the scripts they wrap run as the caller.
-find_rabbit_bin() {
-  if [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
-    echo /usr/lib/rabbitmq/bin
-  elif command -v rabbitmq-server >/dev/null 2>&1; then
-    dirname "$(command -v rabbitmq-server)"
-  elif [[ -x /usr/sbin/rabbitmq-server ]]; then
-    echo /usr/sbin
-  else
-    return 1
-  fi
-}
-RABBIT_BIN="$(find_rabbit_bin || true)"
+SCRIPT_NAME=cluster.sh
+# shellcheck source=lib/rabbitmq.sh
+source "$ROOT/scripts/lib/rabbitmq.sh"
 
 node_name() { echo "n$1@localhost"; }
 amqp_port() { echo $((5680 + $1)); }
@@ -55,26 +38,13 @@ pid_file() { echo "$BASE/n$1/pid"; }
 use_node() {
   local n="$1" dir
   dir="$(node_dir "$n")"
-  export RABBITMQ_NODENAME="$(node_name "$n")"
+  export_node_files "$(node_name "$n")" "$(dist_port "$n")" "$dir"
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
   export RABBITMQ_NODE_PORT="$(amqp_port "$n")"
-  export RABBITMQ_DIST_PORT="$(dist_port "$n")"
-  export RABBITMQ_MNESIA_BASE="$dir/mnesia"
-  export RABBITMQ_LOG_BASE="$dir/log"
-  export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
-  export RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config"
-  export RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
   export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/plugins"
   export RABBITMQ_PID_FILE="$dir/pid"
-  # Busy-waiting schedulers burn a shared 2-core machine for nothing; a small async pool and
-  # process table keep an idle node's footprint modest.
-  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none +A 8 +P 65536"
-}
-
-ctl() { # N args...
-  local n="$1"
-  shift
-  timeout 60 "$RABBIT_BIN/rabbitmqctl" -n "$(node_name "$n")" "$@"
+  # A small async pool and process table keep an idle node's footprint modest.
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$QUIET_SCHEDULERS +A 8 +P 65536"
 }
 
 # erl_call (part of erlang-base) reaches a node in milliseconds; rabbitmqctl boots a VM per call,
@@ -102,62 +72,14 @@ node_eval() { # N expr [timeout]
   fi
 }
 
-tcp_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
-
-# As in broker.sh: send the AMQP 0-9-1 protocol header and check that the reply starts like a
-# connection.start method frame (type 1, channel 0, size, class 10, method 10).
-amqp_answers() { # port
-  local hex
-  hex="$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 || exit 1
-    printf 'AMQP\\x00\\x00\\x09\\x01' >&3
-    head -c 11 <&3 | od -An -v -tx1" 2>/dev/null | tr -d ' \n')" || return 1
-  [[ "$hex" =~ ^010000[0-9a-f]{8}000a000a$ ]]
-}
-
 # The OS pid of node N when its pid file names a live BEAM process.
 node_pid() { # N
-  local pid file
-  file="$(pid_file "$1")"
-  [[ -s "$file" ]] || return 1
-  pid="$(tr -dc '0-9' <"$file")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  # A stale pid file may name a pid the kernel has since given to something else.
-  if [[ -r "/proc/$pid/comm" && "$(cat "/proc/$pid/comm")" != beam* ]]; then return 1; fi
-  echo "$pid"
+  live_beam_pid "$(pid_file "$1")"
 }
 
 # The nodes of the cluster that node N sees running, one per line, or nothing.
 running_nodes() { # N
   node_eval "$1" 'rabbit_mnesia:cluster_nodes(running).' | tr -d "[]' \n" | tr ',' '\n' | grep . | sort || true
-}
-
-ensure_tools() {
-  [[ -n "$RABBIT_BIN" ]] || die "rabbitmq-server is not installed (Debian: apt-get install rabbitmq-server, or bash scripts/install-system-deps.sh)"
-  command -v openssl >/dev/null 2>&1 || die "openssl is not installed (Debian: apt-get install openssl)"
-  command -v flock >/dev/null 2>&1 || die "flock (util-linux) is not installed"
-}
-
-# Every node and every CLI call must share one cookie. Same rules as broker.sh: reuse the
-# caller's, else the Debian rabbitmq user's, else make one; owner-only or Erlang refuses it.
-ensure_cookie() {
-  local cookie="$HOME/.erlang.cookie" system=/var/lib/rabbitmq/.erlang.cookie
-  if [[ ! -s "$cookie" ]]; then
-    if [[ -r "$system" && -s "$system" ]]; then
-      cp "$system" "$cookie"
-    else
-      (umask 077; openssl rand -hex 20 | tr 'a-f' 'A-F' | tr -d '\n' >"$cookie")
-    fi
-    log "created $cookie"
-  fi
-  chmod 400 "$cookie"
-}
-
-take_lock() {
-  mkdir -p "$BASE"
-  exec 9>"$BASE/lock"
-  flock -w $((START_TIMEOUT * 2 + 60)) 9 || die "another cluster.sh holds $BASE/lock"
 }
 
 # The nodes belong to whichever checkout started them. When another checkout on this host runs
@@ -283,8 +205,8 @@ name_cluster() {
 
 cmd_start() {
   local n deadline
-  ensure_tools
-  take_lock
+  ensure_tools "$INSTALL_HINT"
+  take_lock "$LOCK_TIMEOUT"
   delegate_to_owner start
   ensure_cookie
   # Check every port before starting anything, so that a clash leaves no node half-started.
@@ -302,28 +224,15 @@ cmd_start() {
 
 # Stops node N (graceful, SIGKILL after 30 s); quiet when it is not running.
 stop_node() { # N
-  local n="$1" pid i
+  local n="$1" pid
   pid="$(node_pid "$n")" || { rm -f "$(pid_file "$n")"; return 0; }
-  if ! ctl "$n" -q stop "$(pid_file "$n")" >/dev/null 2>&1; then
-    log "rabbitmqctl stop $(node_name "$n") failed; sending SIGTERM to $pid"
-    kill "$pid" 2>/dev/null || true
-  fi
-  for ((i = 0; i < 30; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$(node_name "$n") (pid $pid) still alive after 30s; sending SIGKILL"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$(pid_file "$n")"
-  echo "node $(node_name "$n") stopped"
+  stop_beam "$(node_name "$n")" "$pid" "$(pid_file "$n")"
 }
 
 cmd_stop() {
   local n
   [[ -n "$RABBIT_BIN" ]] || die "rabbitmq-server is not installed"
-  take_lock
+  take_lock "$LOCK_TIMEOUT"
   delegate_to_owner stop
   # All at once: a quorum queue member that loses its peers one by one would wait on each.
   for n in "${NODES[@]}"; do stop_node "$n" & done
@@ -349,8 +258,8 @@ cmd_kill() { # N
 
 cmd_restart() { # N
   local n="$1" deadline
-  ensure_tools
-  take_lock
+  ensure_tools "$INSTALL_HINT"
+  take_lock "$LOCK_TIMEOUT"
   delegate_to_owner restart "$n"
   ensure_cookie
   launch "$n"
@@ -389,9 +298,7 @@ cmd_env() {
   for n in "${NODES[@]}"; do urls+="${urls:+,}amqp://guest:guest@127.0.0.1:$(amqp_port "$n")/"; done
   echo "export AMQP_CLUSTER_URLS='$urls'"
   echo "export AMQP_CLUSTER_NODES='n1@localhost,n2@localhost,n3@localhost'"
-  if [[ -n "$RABBIT_BIN" ]]; then
-    printf 'export PATH="%s:$PATH"\n' "$RABBIT_BIN"
-  fi
+  print_path_export
 }
 
 case "${1:-}" in

@@ -1,3 +1,6 @@
+// The declarations name Buffer, NodeJS and node:events: this pulls in @types/node for a project
+// whose tsconfig lists no `types` (TypeScript 6 and later include none by default).
+/// <reference types="node" preserve="true" />
 /**
  * amqp-wire: an AMQP 0-9-1 client for Node.js that speaks the wire protocol itself.
  *
@@ -11,18 +14,18 @@
  * @packageDocumentation
  */
 export { connect, Connection } from './connection.js';
-export type { ConnectionEngine } from './client/connection/engine.js';
+export type { ConnectionEngine, ConnectionEvents } from './client/connection/engine.js';
 export type { ConnectionState } from './client/connection/lifecycle.js';
 export { Channel } from './client/channel/channel.js';
 export type {
   Body, BindOptions, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeclareResult, ConsumeOptions, ConsumeIteratorOptions,
-  PublishOptions, CallOptions,
+  PublishOptions, CallOptions, ConsumerHandle, ChannelEvents, ExchangeType,
 } from './client/channel/channel.js';
 export { ConsumerIterator, type ConsumeCallback } from './client/channel/consumers.js';
 export { Message, type DeliveryFields, type ReturnedMessage, type ReturnFields } from './client/message.js';
 export {
   ClosedError, ConnectionClosedError, ChannelClosedError, AuthenticationError, TimeoutError, NackError, UnroutableError,
-  UsageError, ConsumerCancelledError, ConnectError, type ClosedBy, type CloseReason,
+  UsageError, ConsumerCancelledError, ConnectError, NotAmqpError, type ConnectFailure, type ClosedBy, type CloseReason,
 } from './client/errors.js';
 export { ArgumentError, CONNECTION_DEFAULTS, type ConnectionOptions, type ResolvedConnectionOptions, type AuthMechanism } from './client/options/index.js';
 export { parseAmqpUrl, redactUrl } from './client/options/url.js';

@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import {
-  AMQPError, ArgumentError, AuthenticationError, ClosedError, ConnectError, ProtocolVersionError, TimeoutError, connect, redactUrl,
+  AMQPError, ArgumentError, AuthenticationError, ClosedError, ConnectError, NotAmqpError, ProtocolVersionError, TimeoutError, connect, redactUrl,
   type Connection,
 } from '../index.js';
 import { CliUsageError, ExitCode } from './args.js';
@@ -46,9 +46,13 @@ export function describeFailure(err: unknown): { code: number; line: string } {
 function cannotConnect(err: CannotConnectError): string {
   const cause = err.cause;
   if (cause instanceof ConnectError) {
+    // Only when nothing answered is starting a broker the fix; a name that does not resolve or a
+    // certificate we do not trust is said as it is.
+    if (cause.kind !== 'refused' && cause.kind !== 'timeout') return cause.message;
     const why = cause.code ?? (cause.cause as Error | undefined)?.message ?? 'no answer';
     return `cannot connect to ${cause.address} (${why}): no AMQP broker answers at ${err.url}; ${START_A_BROKER}`;
   }
+  if (cause instanceof NotAmqpError) return `${err.message}: ${cause.message}`;
   if (cause instanceof AuthenticationError) return `${err.message}: the broker refused the login (${cause.replyText || cause.message}); check the user and password in the URL`;
   if (cause instanceof TimeoutError) return `${err.message}: no AMQP handshake within ${cause.timeoutMs} ms; is it an AMQP 0-9-1 broker? ${START_A_BROKER}`;
   if (cause instanceof ProtocolVersionError) return `${err.message}: ${cause.message}`;

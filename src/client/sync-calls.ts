@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 import { TimeoutError } from './errors.js';
+import { Fifo } from './fifo.js';
 
 /** A queued synchronous request. */
 export interface SyncCall {
@@ -44,11 +45,13 @@ export interface SyncCallsHost {
 
 /** The FIFO of synchronous calls of one channel. */
 export class SyncCalls {
-  private readonly queue: SyncCall[] = [];
+  private readonly queue = new Fifo<SyncCall>();
+  /** Queued calls that timed out or were aborted before they were sent; skipped when reached. */
+  private readonly dropped = new Set<SyncCall>();
   private inFlight: SyncCall | null = null;
   private failed: Error | null = null;
   /** Reply keys of abandoned calls whose replies are still due, oldest first. */
-  private readonly stale: Array<readonly number[]> = [];
+  private readonly stale = new Fifo<readonly number[]>();
 
   constructor(private readonly host: SyncCallsHost) {}
 
@@ -83,6 +86,7 @@ export class SyncCalls {
   private sendNext(): void {
     while (this.inFlight === null && this.queue.length > 0) {
       const call = this.queue.shift()!;
+      if (this.dropped.delete(call)) continue;
       try {
         call.send();
       } catch (e) {
@@ -96,7 +100,7 @@ export class SyncCalls {
 
   /** A method arrived; if it answers the call in flight, complete that call and return true. */
   reply(key: number, value: unknown): boolean {
-    if (this.stale.length > 0 && this.stale[0]!.includes(key)) {
+    if (this.stale.length > 0 && this.stale.peek()!.includes(key)) {
       this.stale.shift();
       return true;
     }
@@ -121,9 +125,8 @@ export class SyncCalls {
 
   /** Take a call that was never sent out of the queue. */
   private drop(call: SyncCall, err: Error): void {
-    const i = this.queue.indexOf(call);
-    if (i < 0) return;
-    this.queue.splice(i, 1);
+    if (call === this.inFlight || this.dropped.has(call) || this.failed) return;
+    this.dropped.add(call);
     this.finish(call);
     call.reject(err);
   }
@@ -147,9 +150,10 @@ export class SyncCalls {
   /** Reject the call in flight and everything queued; later calls reject at once. */
   failAll(err: Error): void {
     this.failed = err;
-    const calls = this.inFlight ? [this.inFlight, ...this.queue] : [...this.queue];
+    const queued = this.queue.drain().filter((c) => !this.dropped.has(c));
+    const calls = this.inFlight ? [this.inFlight, ...queued] : queued;
     this.inFlight = null;
-    this.queue.length = 0;
+    this.dropped.clear();
     for (const c of calls) {
       this.finish(c);
       c.reject(err);

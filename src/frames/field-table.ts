@@ -14,7 +14,8 @@
  * @packageDocumentation
  */
 import { EncodeError, syntaxError } from './errors.js';
-import { type Reader, tryDecodeText } from './reader.js';
+import type { Reader } from './reader.js';
+import { cachedText, readShortText } from './text-cache.js';
 import type { Writer } from './writer.js';
 
 /** RabbitMQ's field-value type letters. */
@@ -81,8 +82,10 @@ export function writeTable(w: Writer, table: FieldTable, depth = 0): void {
   if (depth > MAX_FIELD_DEPTH) throw new EncodeError(`field table nested deeper than ${MAX_FIELD_DEPTH}`);
   const lenAt = w.pos;
   w.u32(0);
-  for (const key in table) {
-    if (!Object.hasOwn(table, key)) continue;
+  // Own enumerable keys only; Object.keys is cheaper than for-in plus a hasOwnProperty call each.
+  const keys = Object.keys(table);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const value = table[key];
     if (value === undefined) continue;
     w.shortstr(key, `field table key '${key.slice(0, 32)}'`);
@@ -157,8 +160,10 @@ function writeNumber(w: Writer, v: number): void {
       return;
     }
     if (Number.isSafeInteger(v)) {
-      w.u8(0x6c); // l
-      w.i64(v);
+      w.u8(0x6c); // l, as two 32-bit halves (v = hi * 2^32 + lo with lo unsigned): no BigInt
+      const hi = Math.floor(v / 0x100000000);
+      w.i32(hi);
+      w.u32(v - hi * 0x100000000);
       return;
     }
   }
@@ -240,7 +245,7 @@ export function readTable(r: Reader, depth = 0): FieldTable {
   const table: FieldTable = {};
   try {
     while (r.pos < end) {
-      const key = r.shortstr();
+      const key = readShortText(r);
       const value = readValue(r, depth);
       // A hostile "__proto__" key must stay a plain own property.
       if (key === '__proto__') Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
@@ -284,7 +289,15 @@ function readValue(r: Reader, depth: number): FieldValue {
     case 0x75: return r.u16(); // u
     case 0x49: return r.i32(); // I
     case 0x69: return r.u32(); // i
-    case 0x6c: return r.i64(); // l
+    case 0x6c: { // l: two 32-bit halves; a BigInt only when the value is beyond 2^53
+      const hi = r.i32();
+      const lo = r.u32();
+      if (hi >= -0x200000 && hi < 0x200000) {
+        const v = hi * 0x100000000 + lo;
+        if (Number.isSafeInteger(v)) return v;
+      }
+      return (BigInt(hi) << 32n) | BigInt(lo);
+    }
     case 0x66: return r.f32(); // f
     case 0x64: return r.f64(); // d
     case 0x44: { // D
@@ -296,7 +309,7 @@ function readValue(r: Reader, depth: number): FieldValue {
       r.need(len, 'long string');
       const start = r.pos;
       r.pos += len;
-      return tryDecodeText(r.buf, start, r.pos) ?? Buffer.from(r.buf.subarray(start, r.pos));
+      return cachedText(r.buf, start, r.pos) ?? Buffer.from(r.buf.subarray(start, r.pos));
     }
     case 0x78: return r.longstrBytes(); // x
     case 0x41: return readArray(r, depth + 1); // A

@@ -12,6 +12,7 @@ import { FrameType } from './constants.js';
 import { EncodeError, syntaxError } from './errors.js';
 import { readTable, writeTable, type FieldTable } from './field-table.js';
 import { Reader } from './reader.js';
+import { readShortText } from './text-cache.js';
 import type { Writer } from './writer.js';
 
 /** The 14 properties of class basic, in wire order. */
@@ -121,20 +122,20 @@ export function readProperties(r: Reader): BasicProperties {
   flags &= 0xfffc;
   const p: BasicProperties = {};
   if (flags === 0) return p;
-  if (flags & 0x8000) p.contentType = r.shortstr();
-  if (flags & 0x4000) p.contentEncoding = r.shortstr();
+  if (flags & 0x8000) p.contentType = readShortText(r);
+  if (flags & 0x4000) p.contentEncoding = readShortText(r);
   if (flags & 0x2000) p.headers = readTable(r);
   if (flags & 0x1000) p.deliveryMode = r.u8();
   if (flags & 0x0800) p.priority = r.u8();
-  if (flags & 0x0400) p.correlationId = r.shortstr();
-  if (flags & 0x0200) p.replyTo = r.shortstr();
-  if (flags & 0x0100) p.expiration = r.shortstr();
-  if (flags & 0x0080) p.messageId = r.shortstr();
+  if (flags & 0x0400) p.correlationId = readShortText(r);
+  if (flags & 0x0200) p.replyTo = readShortText(r);
+  if (flags & 0x0100) p.expiration = readShortText(r);
+  if (flags & 0x0080) p.messageId = readShortText(r);
   if (flags & 0x0040) p.timestamp = r.u64('timestamp');
-  if (flags & 0x0020) p.type = r.shortstr();
-  if (flags & 0x0010) p.userId = r.shortstr();
-  if (flags & 0x0008) p.appId = r.shortstr();
-  if (flags & 0x0004) p.clusterId = r.shortstr();
+  if (flags & 0x0020) p.type = readShortText(r);
+  if (flags & 0x0010) p.userId = readShortText(r);
+  if (flags & 0x0008) p.appId = readShortText(r);
+  if (flags & 0x0004) p.clusterId = readShortText(r);
   return p;
 }
 

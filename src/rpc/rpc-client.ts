@@ -177,6 +177,11 @@ export class RpcClient {
     })();
     return this.closing;
   }
+
+  /** `await using client = await conn.rpcClient()`: {@link close} when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 /**

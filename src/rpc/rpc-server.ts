@@ -164,6 +164,11 @@ export class RpcServer {
     })();
     return this.closing;
   }
+
+  /** `await using server = await conn.rpcServer(q, handler)`: {@link close} when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 /**

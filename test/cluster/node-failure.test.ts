@@ -5,43 +5,12 @@
  * neither acks nor nacks until a node returns (reliability R32, see the Cluster facts).
  * Every killed node is restarted after its test, so each test starts with three running nodes.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Channel, ClosedError, ConnectionClosedError, type Connection, NackError } from '../../src/index.js';
-import {
-  CLUSTER_START_TIMEOUT_MS,
-  killNode,
-  type NodeNumber,
-  nodeUrl,
-  restartKilledNodes,
-  restartNode,
-  startCluster,
-} from '../support/cluster.js';
-import { trackConnections } from '../support/connections.js';
+import { describe, expect, it } from 'vitest';
+import { ClosedError, ConnectionClosedError, NackError } from '../../src/index.js';
+import { killNode, restartNode, setUpClusterTests } from '../support/cluster.js';
 import { queueName } from '../support/names.js';
 
-beforeAll(startCluster, CLUSTER_START_TIMEOUT_MS);
-
-const connections = trackConnections();
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await connections.closeAll();
-  await restartKilledNodes();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  await connections.closeAll();
-});
-
-async function openOn(n: NodeNumber): Promise<{ conn: Connection; ch: Channel }> {
-  const conn = await connections.open(nodeUrl(n));
-  return { conn, ch: await conn.channel() };
-}
-
-/** Declares a quorum queue through `ch` (its leader goes to that node) and deletes it after the test. */
-async function quorumQueue(ch: Channel, label: string): Promise<string> {
-  const queue = queueName(label);
-  await ch.queueDeclare(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  cleanups.push(async () => (await openOn(1)).ch.queueDelete(queue));
-  return queue;
-}
+const { openOn, quorumQueue } = setUpClusterTests();
 
 /** How a promise settled, recorded without leaving a rejection unhandled. */
 function settled<T>(p: Promise<T>): { state: () => 'pending' | 'fulfilled' | 'rejected'; result: Promise<unknown> } {

@@ -2,40 +2,10 @@
  * The cluster itself, through the public API: three running nodes of one cluster, and a quorum
  * queue declared through one node that the others serve.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Channel } from '../../src/index.js';
-import {
-  CLUSTER_START_TIMEOUT_MS,
-  clusterInfo,
-  type NodeNumber,
-  nodeUrl,
-  runClusterScript,
-  startCluster,
-} from '../support/cluster.js';
-import { trackConnections } from '../support/connections.js';
-import { queueName } from '../support/names.js';
+import { describe, expect, it } from 'vitest';
+import { clusterInfo, nodeUrl, runClusterScript, setUpClusterTests } from '../support/cluster.js';
 
-beforeAll(startCluster, CLUSTER_START_TIMEOUT_MS);
-
-const connections = trackConnections();
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  await connections.closeAll();
-});
-
-async function channelOn(n: NodeNumber): Promise<Channel> {
-  const conn = await connections.open(nodeUrl(n));
-  return conn.channel();
-}
-
-/** Declares a quorum queue through `ch` and deletes it again after the test. */
-async function quorumQueue(ch: Channel, label: string): Promise<string> {
-  const queue = queueName(label);
-  await ch.queueDeclare(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  cleanups.push(async () => (await channelOn(1)).queueDelete(queue));
-  return queue;
-}
+const { connections, channelOn, quorumQueue } = setUpClusterTests();
 
 function text(value: unknown): string {
   return Buffer.isBuffer(value) || value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : String(value);

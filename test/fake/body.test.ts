@@ -2,29 +2,11 @@
  * What basicPublish and publishConfirmed accept as a body: a string or bytes. Anything else is
  * refused with EncodeError before a single frame is written.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Channel } from '../../src/client/channel/channel.js';
-import type { Connection } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { EncodeError } from '../../src/frames/errors.js';
-import { FakeBroker, type FakePeer } from '../support/fake-broker.js';
+import { fakeChannels } from '../support/fake-channel.js';
 
-let fb: FakeBroker | undefined;
-afterEach(async () => {
-  await fb?.close();
-  fb = undefined;
-});
-
-async function open(): Promise<{ conn: Connection; peer: FakePeer; ch: Channel }> {
-  fb = await FakeBroker.start(async (peer) => {
-    await peer.handshake();
-    peer.autoReply(['channel.open']);
-  });
-  const conn = await fb.connect();
-  const peer = await fb.peer();
-  await fb.finished();
-  const ch = await conn.channel();
-  return { conn, peer, ch };
-}
+const open = fakeChannels();
 
 const NOT_BODIES: Array<[string, unknown]> = [
   ['a number', 12345],

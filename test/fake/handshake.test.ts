@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, ConnectionClosedError, TimeoutError } from '../../src/client/errors.js';
 import { ProtocolVersionError } from '../../src/frames/errors.js';
+import { CLIENT_CAPABILITIES } from '../../src/protocol/capabilities.js';
 import { FakeBroker, sendStart, type FakePeer, type HandshakeResult } from '../support/fake-broker.js';
 import { expectNoLeakedHandles } from '../support/guards.js';
 import { hex } from '../support/hex.js';
@@ -167,16 +168,8 @@ describe('what the client announces', () => {
     expect(typeof props['version']).toBe('string');
     expect(props['connection_name']).toBe('billing');
     expect(props['team']).toBe('payments');
-    expect(props['capabilities']).toEqual({
-      publisher_confirms: true,
-      exchange_exchange_bindings: true,
-      'basic.nack': true,
-      consumer_cancel_notify: true,
-      'connection.blocked': true,
-      authentication_failure_close: true,
-      per_consumer_qos: true,
-      custom_cap: true,
-    });
+    // The caller's capabilities are merged over the client's own table, not put in its place.
+    expect(props['capabilities']).toEqual({ ...CLIENT_CAPABILITIES, custom_cap: true });
     expect(hs!.startOk.mechanism).toBe('PLAIN');
     expect(hs!.startOk.locale).toBe('en_US');
     expect(hs!.open.virtualHost).toBe('/');

@@ -3,31 +3,14 @@
  * in between; closes from either side; consumer cancellation; channel id reuse.
  */
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Channel } from '../../src/client/channel/channel.js';
-import type { Connection } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { ChannelClosedError, ConsumerCancelledError, TimeoutError, UsageError } from '../../src/client/errors.js';
 import type { Message } from '../../src/client/message.js';
-import { FakeBroker, type FakePeer, type HandshakeOptions } from '../support/fake-broker.js';
+import type { FakePeer } from '../support/fake-broker.js';
 import { track } from '../support/fake-broker-pending.js';
+import { fakeChannels } from '../support/fake-channel.js';
 
-let fb: FakeBroker | undefined;
-afterEach(async () => {
-  await fb?.close();
-  fb = undefined;
-});
-
-async function open(hs: HandshakeOptions = {}): Promise<{ conn: Connection; peer: FakePeer; ch: Channel }> {
-  fb = await FakeBroker.start(async (peer) => {
-    await peer.handshake(hs);
-    peer.autoReply(['channel.open']);
-  });
-  const conn = await fb.connect();
-  const peer = await fb.peer();
-  await fb.finished();
-  const ch = await conn.channel();
-  return { conn, peer, ch };
-}
+const open = fakeChannels();
 
 function declareOk(peer: FakePeer, channel: number, queue: string, messageCount = 0): void {
   peer.send(channel, 'queue.declare-ok', { queue, messageCount, consumerCount: 0 });
@@ -201,7 +184,7 @@ describe('asynchronous frames between a request and its reply', () => {
       peer.send(c.channel, 'basic.consume-ok', { consumerTag: 'ct-1' });
       peer.deliver(c.channel, { consumerTag: 'ct-1', deliveryTag: 1 }, 'first');
     });
-    await expect(consuming).resolves.toEqual({ consumerTag: 'ct-1' });
+    await expect(consuming).resolves.toMatchObject({ consumerTag: 'ct-1' });
     await until(() => got.length === 1);
     expect(got).toEqual(['first']);
     await conn.close();

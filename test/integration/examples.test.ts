@@ -131,4 +131,15 @@ describe('the seed examples, run as scripts against the broker', () => {
     expect(out.stderr).toContain('apt-get install rabbitmq-server && rabbitmq-server -detached');
     expect(out.stderr).not.toContain('guest:guest');
   });
+
+  it('prints one line, no stack trace, on a wrong password', async () => {
+    const url = new URL(brokerUrl());
+    url.password = 'not-the-password';
+    const out = await run(ex('send'), [], { AMQP_URL: url.href });
+    expect(out.code).toBe(1);
+    expect(out.stdout).toBe('');
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toContain('the broker refused the login; check the user and password in AMQP_URL');
+    expect(out.stderr).not.toContain('not-the-password');
+  });
 });

@@ -12,8 +12,8 @@ import { ConnectionClosedError, type Channel, type Connection } from '../../src/
 import { expectNoLeakedHandles } from '../support/guards.js';
 import { restoreMemoryWatermark, setMemoryWatermark } from '../support/rabbitmqctl.js';
 import {
-  bufferedBytes, connectNamed, lateOrWrong, recordProcessFaults, settleAll, sleep, slowest, uniqueName, until, watch,
-  within, type Watched,
+  bufferedBytes, connectNamed, lateOrWrong, recordProcessFaults, settleAll, sleep, slowest, stage, uniqueName, until,
+  watch, within, type Watched,
 } from './reliability-support.js';
 
 const HEARTBEAT = 2;
@@ -55,15 +55,9 @@ function throwingListeners(conn: Connection): Record<'blocked' | 'unblocked', nu
   return calls;
 }
 
-/** Channels of `conn` with one of each kind of operation ready to be left pending. */
-async function stage(conn: Connection) {
-  const admin = await conn.channel();
-  const queue = uniqueName('blocked');
-  await admin.queueDeclare(queue, { exclusive: true });
-  const [rpc, get, confirm, consume] = await Promise.all([conn.channel(), conn.channel(), conn.channel(), conn.channel()]);
-  await confirm.confirmSelect();
-  const iterator = consume.consume(queue);
-  await until('basic.consume-ok', () => iterator.tag !== '');
+/** A {@link stage} on `conn`, and the operations to leave pending on it while blocked. */
+async function stageBlocked(conn: Connection) {
+  const { queue, rpc, get, confirm, iterator } = await stage(conn, 'blocked');
   return {
     pending: (): Watched[] => [
       watch('queue.declare', rpc.queueDeclare(uniqueName('q'), { exclusive: true })),
@@ -97,7 +91,7 @@ describe('R27: connection.blocked (memory alarm)', () => {
     const [seenA, seenB, seenC] = [observe(a), observe(b), observe(c)];
     const thrownB = throwingListeners(b); // no 'error' listener on b: listener errors become warnings
     try {
-      const stageA = await stage(a);
+      const stageA = await stageBlocked(a);
       const pubA = await a.channel();
       const queueA = uniqueName('r27-a');
       await pubA.queueDeclare(queueA, { exclusive: true });

@@ -7,39 +7,19 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ChannelClosedError, ConnectionClosedError, type Channel, type Connection, type ConnectionOptions, type ConsumerIterator,
+  ChannelClosedError, ConnectionClosedError, type Connection, type ConnectionOptions,
 } from '../../src/index.js';
 import { trackConnections } from '../support/connections.js';
 import type { ProxyConnection } from '../support/fault-proxy.js';
 import { expectNoLeakedHandles } from '../support/guards.js';
 import { closeConnections } from '../support/rabbitmqctl.js';
 import {
-  connectNamed, connectProxied, lateOrWrong, recordMethods, settleAll, slowest, sleep, uniqueName, until, watch, within,
-  type Proxied, type Watched,
+  connectNamed, connectProxied, lateOrWrong, recordMethods, settleAll, slowest, sleep, stage, uniqueName, until, watch,
+  within, type Proxied, type Stage, type Watched,
 } from './reliability-support.js';
 
 const CLOSE_TIMEOUT = 1000;
 const SETTLE_LIMIT = 1000;
-
-/** Channels with one operation of each kind ready to be left pending. */
-interface Stage {
-  queue: string;
-  rpc: Channel;
-  get: Channel;
-  confirm: Channel;
-  iterator: ConsumerIterator;
-}
-
-async function stage(conn: Connection): Promise<Stage> {
-  const admin = await conn.channel();
-  const queue = uniqueName('settle');
-  await admin.queueDeclare(queue, { exclusive: true });
-  const [rpc, get, confirm, consume] = await Promise.all([conn.channel(), conn.channel(), conn.channel(), conn.channel()]);
-  await confirm.confirmSelect();
-  const iterator = consume.consume(queue);
-  await until('basic.consume-ok', () => iterator.tag !== '');
-  return { queue, rpc, get, confirm, iterator };
-}
 
 /** Starts one operation of each kind; none can complete while the broker sees nothing of them. */
 function leavePending(conn: Connection, s: Stage): Watched[] {
@@ -71,7 +51,7 @@ async function stagedThroughProxy(
 ): Promise<Proxied & { name: string; s: Stage }> {
   const name = uniqueName(label);
   const proxied = connections.trackProxied(await connectProxied(name, options));
-  return { ...proxied, name, s: await stage(proxied.conn) };
+  return { ...proxied, name, s: await stage(proxied.conn, 'settle') };
 }
 
 /**

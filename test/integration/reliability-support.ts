@@ -1,13 +1,14 @@
 /**
  * Shared pieces of the reliability suite (`reliability-*.test.ts`): unique names, connections the
- * broker can find again by name, timing of promises that must settle, process fault recording,
+ * broker can find again by name, channels staged with operations to leave pending, timing of
+ * promises that must settle, process fault recording,
  * a c2s frame scanner and heap measurement after a forced GC.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { connect, type Connection, type ConnectionOptions } from '../../src/index.js';
+import { connect, type Channel, type Connection, type ConnectionOptions, type ConsumerIterator } from '../../src/index.js';
 import { FrameParser } from '../../src/frames/parser.js';
 import { brokerUrl } from '../support/broker.js';
 import { startFaultProxy, type FaultProxy, type ProxyConnection } from '../support/fault-proxy.js';
@@ -56,6 +57,31 @@ export async function until(what: string, check: () => boolean, timeoutMs = 5000
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * Channels of one connection with one operation of each kind ready to be left pending: `rpc` for
+ * a synchronous method, `get` for basic.get on `queue`, `confirm` in confirm mode, and a consumer
+ * iterator on `queue` (an exclusive queue of the connection, empty).
+ */
+export interface Stage {
+  queue: string;
+  rpc: Channel;
+  get: Channel;
+  confirm: Channel;
+  iterator: ConsumerIterator;
+}
+
+/** Sets up a {@link Stage} on `conn`; its queue is named after `what`. */
+export async function stage(conn: Connection, what: string): Promise<Stage> {
+  const admin = await conn.channel();
+  const queue = uniqueName(what);
+  await admin.queueDeclare(queue, { exclusive: true });
+  const [rpc, get, confirm, consume] = await Promise.all([conn.channel(), conn.channel(), conn.channel(), conn.channel()]);
+  await confirm.confirmSelect();
+  const iterator = consume.consume(queue);
+  await until('basic.consume-ok', () => iterator.tag !== '');
+  return { queue, rpc, get, confirm, iterator };
 }
 
 /** One promise under watch: when it settled (performance.now() ms) and how. */

@@ -162,15 +162,36 @@ export function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<b
   });
 }
 
-/** Runs `scripts/broker.sh <command>` and returns its stdout; rejects with its stderr. */
-export function runBrokerScript(command: 'start' | 'stop' | 'status' | 'env', timeoutMs = 150_000): Promise<string> {
+/**
+ * Runs the bash script at `path` with `args` from the repository root and resolves with its
+ * stdout. Rejects with `failure(why)`: why it timed out, else its last stderr line (where the
+ * project's scripts say what went wrong), else its stdout.
+ */
+export function runScript(
+  path: string,
+  args: readonly string[],
+  timeoutMs: number,
+  failure: (why: string) => Error,
+): Promise<string> {
   return new Promise((done, fail) => {
-    execFile('bash', [BROKER_SCRIPT, command], { timeout: timeoutMs, cwd: REPO_ROOT }, (error, stdout, stderr) => {
+    execFile('bash', [path, ...args], { timeout: timeoutMs, cwd: REPO_ROOT }, (error, stdout, stderr) => {
       if (error === null) return done(stdout);
-      const detail = stderr.trim() || stdout.trim() || error.message;
-      fail(new BrokerUnavailableError(`scripts/broker.sh ${command} failed: ${detail}`));
+      const why = error.killed
+        ? `timed out after ${timeoutMs} ms`
+        : (stderr.trim().split('\n').at(-1) ?? '') || stdout.trim() || error.message;
+      fail(failure(why));
     });
   });
+}
+
+/** Runs `scripts/broker.sh <command>` and returns its stdout; rejects with its error line. */
+export function runBrokerScript(command: 'start' | 'stop' | 'status' | 'env', timeoutMs = 150_000): Promise<string> {
+  return runScript(
+    BROKER_SCRIPT,
+    [command],
+    timeoutMs,
+    (why) => new BrokerUnavailableError(`scripts/broker.sh ${command} failed: ${why}`),
+  );
 }
 
 /** Parses `export NAME='value'` lines as printed by `scripts/broker.sh env`. */

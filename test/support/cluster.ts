@@ -2,16 +2,18 @@
  * The 3-node RabbitMQ cluster of `scripts/cluster.sh`, as the cluster tests see it.
  *
  * The `cluster` project's global setup (`cluster-setup.ts`) provides a {@link ClusterInfo} through
- * vitest's `provide`/`inject`; each test file starts the cluster (if it is not running yet) with
- * `beforeAll(startCluster, CLUSTER_START_TIMEOUT_MS)`, reads it with {@link clusterInfo} and
- * crashes or revives nodes with {@link killNode} and {@link restartNode}.
- * {@link restartKilledNodes} in an `afterEach` brings back whatever a test killed, so that every
- * test starts with three running nodes.
+ * vitest's `provide`/`inject`; each test file calls {@link setUpClusterTests}, which starts the
+ * cluster (if it is not running yet) before the file, reads it with {@link clusterInfo} and
+ * crashes or revives nodes with {@link killNode} and {@link restartNode}. After each test,
+ * {@link restartKilledNodes} brings back whatever the test killed, so that every test starts with
+ * three running nodes.
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { inject } from 'vitest';
-import { REPO_ROOT } from './broker.js';
+import { afterEach, beforeAll, inject } from 'vitest';
+import type { Channel } from '../../src/index.js';
+import { parseExports, REPO_ROOT, runScript } from './broker.js';
+import { type ConnectionTracker, type OpenChannel, trackConnections } from './connections.js';
+import { queueName } from './names.js';
 
 /** What the cluster project's global setup provides to every cluster test file. */
 export interface ClusterInfo {
@@ -42,15 +44,12 @@ export const CLUSTER_SCRIPT = join(REPO_ROOT, 'scripts', 'cluster.sh');
 
 /** Runs `scripts/cluster.sh <args>` and resolves with its stdout; rejects with its last stderr line. */
 export function runClusterScript(args: readonly string[], timeoutMs = 300_000): Promise<string> {
-  return new Promise((done, fail) => {
-    execFile('bash', [CLUSTER_SCRIPT, ...args], { timeout: timeoutMs, cwd: REPO_ROOT }, (error, stdout, stderr) => {
-      if (error === null) return done(stdout);
-      const why = error.killed
-        ? `timed out after ${timeoutMs} ms`
-        : (stderr.trim().split('\n').at(-1) ?? '') || stdout.trim() || error.message;
-      fail(new ClusterError(`scripts/cluster.sh ${args.join(' ')} failed: ${why}`));
-    });
-  });
+  return runScript(
+    CLUSTER_SCRIPT,
+    args,
+    timeoutMs,
+    (why) => new ClusterError(`scripts/cluster.sh ${args.join(' ')} failed: ${why}`),
+  );
 }
 
 /** How long {@link startCluster} may take: a first start boots three nodes and joins two. */
@@ -107,10 +106,55 @@ export async function restartKilledNodes(): Promise<void> {
 
 /** Parses `export NAME='value'` lines as printed by `scripts/cluster.sh env`. */
 export function parseClusterEnv(text: string): { urls: string[]; nodes: string[] } {
+  const vars = parseExports(text);
   const value = (name: string): string[] => {
-    const match = new RegExp(`^export ${name}='([^']*)'$`, 'm').exec(text);
-    if (match?.[1] === undefined) throw new ClusterError(`scripts/cluster.sh env printed no ${name}`);
-    return match[1].split(',');
+    const list = vars.get(name);
+    if (list === undefined) throw new ClusterError(`scripts/cluster.sh env printed no ${name}`);
+    return list.split(',');
   };
   return { urls: value('AMQP_CLUSTER_URLS'), nodes: value('AMQP_CLUSTER_NODES') };
+}
+
+/** What {@link setUpClusterTests} gives a cluster test file. */
+export interface ClusterTests {
+  /** The file's connections, closed after each test. */
+  connections: ConnectionTracker;
+  /** A tracked connection to node `n` and a channel on it. */
+  openOn(n: NodeNumber): Promise<OpenChannel>;
+  /** A channel on a tracked connection to node `n`. */
+  channelOn(n: NodeNumber): Promise<Channel>;
+  /** Declares a quorum queue through `ch` (its leader goes to that node) and deletes it after the test. */
+  quorumQueue(ch: Channel, label: string): Promise<string>;
+}
+
+/**
+ * The setup every cluster test file shares; call it once at the top of the file. Starts the
+ * cluster before the file; after each test closes the test's connections, restarts the nodes it
+ * killed and deletes its quorum queues (through node 1, so that they go whichever node is down).
+ */
+export function setUpClusterTests(): ClusterTests {
+  beforeAll(startCluster, CLUSTER_START_TIMEOUT_MS);
+  const connections = trackConnections();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    await connections.closeAll();
+    await restartKilledNodes();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+    await connections.closeAll();
+  });
+  const openOn = async (n: NodeNumber): Promise<OpenChannel> => {
+    const conn = await connections.open(nodeUrl(n));
+    return { conn, ch: await conn.channel() };
+  };
+  return {
+    connections,
+    openOn,
+    channelOn: async (n) => (await openOn(n)).ch,
+    async quorumQueue(ch, label) {
+      const queue = queueName(label);
+      await ch.queueDeclare(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      cleanups.push(async () => (await openOn(1)).ch.queueDelete(queue));
+      return queue;
+    },
+  };
 }

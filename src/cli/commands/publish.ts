@@ -100,9 +100,11 @@ async function runPublish(c: PublishConfig, { io, signal }: RunContext): Promise
     const exchange = c.exchange ?? '';
     const routingKey = c.exchange !== undefined ? c.routingKey : c.queue!;
     const properties: BasicProperties = c.persistent ? { deliveryMode: 2 } : {};
-    const bodies = c.count === undefined ? [c.message] : Array.from({ length: c.count }, (_, i) => `${c.message}${i}`);
     await ch.confirmSelect();
-    const published = Promise.all(bodies.map((b) => ch.publishConfirmed(exchange, routingKey, b, properties, { mandatory: c.mandatory })));
+    const total = c.count ?? 1;
+    const body = (i: number): string => (c.count === undefined ? c.message : `${c.message}${i}`);
+    const published = publishWindowed(total, conn.options.maxConfirmsInFlight, signal,
+      (i) => ch.publishConfirmed(exchange, routingKey, body(i), properties, { mandatory: c.mandatory }));
     const done = await Promise.race([published.then(() => true), aborted(signal).then(() => false)]);
     if (!done) {
       published.catch(() => undefined);
@@ -116,6 +118,46 @@ async function runPublish(c: PublishConfig, { io, signal }: RunContext): Promise
   } finally {
     await conn.close();
   }
+}
+
+/**
+ * Publish `total` confirmed messages with at most `window` awaiting their ack: the next one starts
+ * when an earlier one settles. Memory stays proportional to the window, not to `total` (a
+ * `Promise.all` over a million `publishConfirmed` calls would hold a million promises and bodies).
+ * Stops starting new publishes at the first failure or on abort, waits for those in flight, and
+ * rejects with the first failure.
+ */
+export function publishWindowed(total: number, window: number, signal: AbortSignal, publish: (i: number) => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let inFlight = 0;
+    let failure: { err: unknown } | null = null;
+    const settled = (): void => {
+      inFlight--;
+      pump();
+    };
+    const failed = (err: unknown): void => {
+      failure ??= { err };
+      settled();
+    };
+    function pump(): void {
+      while (failure === null && !signal.aborted && next < total && inFlight < window) {
+        inFlight++;
+        let p: Promise<void>;
+        try {
+          p = publish(next++);
+        } catch (e) {
+          p = Promise.reject(e);
+        }
+        p.then(settled, failed);
+      }
+      if (inFlight > 0) return;
+      if (failure !== null) reject(failure.err);
+      else if (next === total) resolve();
+      // Aborted: the caller's race against the signal reports it.
+    }
+    pump();
+  });
 }
 
 /** `amqp-wire publish`. */

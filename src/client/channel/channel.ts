@@ -16,7 +16,7 @@ import type { Content } from '../../protocol/events.js';
 import type { ClosedError } from '../errors.js';
 import { UsageError } from '../errors.js';
 import { safeEmit, warn } from '../events.js';
-import type { Message } from '../message.js';
+import type { Message, ReturnedMessage } from '../message.js';
 import type { Body } from './body.js';
 import { ConsumerIterator, ConsumerRegistry, callbackConsumer, type ConsumeCallback, type Consumer } from './consumers.js';
 import { DeliveryLedger, type Settlement } from './deliveries.js';
@@ -29,6 +29,13 @@ import { RpcQueue } from './rpc-queue.js';
 export type { Body } from './body.js';
 export type { PublishOptions } from './publisher.js';
 export type { CallOptions, ChannelHost } from './host.js';
+
+/**
+ * An exchange type for exchange.declare: the four built in to AMQP 0-9-1, or any other a broker
+ * plugin adds (`x-delayed-message`, `x-consistent-hash`, ...).
+ */
+// `string & {}` keeps the literal members for completion while any string is still accepted.
+export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers' | (string & {});
 
 /** Options of exchange.declare. */
 export interface ExchangeDeclareOptions extends CallOptions {
@@ -49,6 +56,17 @@ export interface QueueDeclareResult { queue: string; messageCount: number; consu
 export interface ConsumeOptions extends CallOptions {
   consumerTag?: string; noLocal?: boolean; noAck?: boolean; exclusive?: boolean; arguments?: FieldTable;
 }
+/**
+ * A callback consumer started by `basicConsume`. `cancel()` (or leaving an `await using` scope)
+ * sends basic.cancel once; on a channel that is no longer open it does nothing.
+ */
+export interface ConsumerHandle extends AsyncDisposable {
+  /** The consumer tag the broker confirmed. */
+  readonly consumerTag: string;
+  /** basic.cancel this consumer; calling it again returns the same promise. */
+  cancel(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
 /** Options of the `consume()` iterator. */
 export interface ConsumeIteratorOptions extends ConsumeOptions {
   /** basic.qos prefetch count set (per consumer) before consuming. */
@@ -56,10 +74,29 @@ export interface ConsumeIteratorOptions extends ConsumeOptions {
 }
 
 /**
- * An AMQP channel. Events: `close` (error or undefined), `error`, `return` (ReturnedMessage),
- * `drain`, `cancel` (consumer tag cancelled by the broker), `flow`.
+ * The events of a {@link Channel}, as the argument lists their listeners get:
+ * `ch.on('return', (returned) => ...)`. A misspelt name or a wrong listener is a compile error.
  */
-export class Channel extends EventEmitter {
+export interface ChannelEvents {
+  /** The channel ended: undefined after a clean `close()`, else why (ChannelClosedError or ConnectionClosedError). */
+  close: [err: ClosedError | undefined];
+  /** The broker closed the channel, a call was abandoned, or a consumer or listener threw. */
+  error: [err: Error];
+  /** basic.return: a mandatory message no queue took. */
+  return: [returned: ReturnedMessage];
+  /** Buffered output fell below the high-water mark after `basicPublish` returned false. */
+  drain: [];
+  /** basic.cancel from the broker: the consumer with this tag is gone (its queue was deleted, say). */
+  cancel: [consumerTag: string];
+  /** channel.flow from the broker: whether it wants us to publish. */
+  flow: [active: boolean];
+}
+
+/**
+ * An AMQP channel. Events ({@link ChannelEvents}): `close` (error or undefined), `error`,
+ * `return` (ReturnedMessage), `drain`, `cancel` (consumer tag cancelled by the broker), `flow`.
+ */
+export class Channel extends EventEmitter<ChannelEvents> {
   /** Channel number on the connection. */
   readonly id: number;
   readonly #host: ChannelHost;
@@ -142,6 +179,9 @@ export class Channel extends EventEmitter {
    */
   close(): Promise<void> { return this.#lifecycle.close(); }
 
+  /** `await using ch = await conn.channel()`: a graceful {@link close} when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
+
   /**
    * channel.flow. Only `true` is sent: RabbitMQ answers `active: false` with 540 NOT_IMPLEMENTED,
    * a connection error, so it is refused here (use basicQos or cancel consumers instead).
@@ -154,7 +194,7 @@ export class Channel extends EventEmitter {
   // ---- exchange --------------------------------------------------------------------------
 
   /** exchange.declare. */
-  async exchangeDeclare(exchange: string, type: string, o: ExchangeDeclareOptions = {}): Promise<void> {
+  async exchangeDeclare(exchange: string, type: ExchangeType, o: ExchangeDeclareOptions = {}): Promise<void> {
     await this.#rpc.call('exchange.declare', {
       exchange, type, passive: o.passive ?? false, durable: o.durable ?? false, autoDelete: o.autoDelete ?? false,
       internal: o.internal ?? false, arguments: o.arguments ?? {},
@@ -231,6 +271,9 @@ export class Channel extends EventEmitter {
    * channel or connection ends first, EncodeError (nothing sent) for a bad argument. Selects
    * confirm mode if needed. At most `maxConfirmsInFlight` (connection option) wait at once;
    * further calls wait for a place. Messages go out in call order, whether or not they waited.
+   * Waiting calls cost O(1) each, but each holds its body and promise until its turn: for a large
+   * batch, keep a bounded number outstanding (start the next when one settles) rather than
+   * `Promise.all` over all of them, and memory stays proportional to that bound (see the README).
    */
   publishConfirmed(exchange: string, routingKey: string, body: Body, properties?: BasicProperties, o: PublishOptions = {}): Promise<void> {
     return this.#publisher.publishConfirmed(exchange, routingKey, body, properties, o);
@@ -252,9 +295,20 @@ export class Channel extends EventEmitter {
     await this.#rpc.call('basic.qos', { prefetchSize: 0, prefetchCount, global: o.global ?? false }, o);
   }
 
-  /** basic.consume with a callback; resolves the consumer tag once the broker confirmed it. */
-  basicConsume(queue: string, onMessage: ConsumeCallback, o: ConsumeOptions = {}): Promise<{ consumerTag: string }> {
-    return this.#startConsumer(queue, o, (tag) => callbackConsumer(tag, o.noAck ?? false, onMessage, (e) => this.#report(e)));
+  /**
+   * basic.consume with a callback; resolves once the broker confirmed it with a handle carrying
+   * the consumer tag. `await using c = await ch.basicConsume(...)` cancels the consumer when the
+   * scope ends (as `c.cancel()` does).
+   */
+  async basicConsume(queue: string, onMessage: ConsumeCallback, o: ConsumeOptions = {}): Promise<ConsumerHandle> {
+    const { consumerTag } = await this.#startConsumer(queue, o, (tag) => callbackConsumer(tag, o.noAck ?? false, onMessage, (e) => this.#report(e)));
+    let cancelling: Promise<void> | null = null;
+    const cancel = (): Promise<void> => {
+      // A channel that is closing or closed has ended its consumers already.
+      cancelling ??= this.isOpen ? this.basicCancel(consumerTag) : Promise.resolve();
+      return cancelling;
+    };
+    return { consumerTag, cancel, [Symbol.asyncDispose]: cancel };
   }
 
   async #startConsumer(queue: string, o: ConsumeOptions, make: (tag: string) => Consumer): Promise<{ consumerTag: string }> {

@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 import { NackError, UnroutableError } from '../errors.js';
+import { Fifo } from '../fifo.js';
 import type { ReturnFields } from '../message.js';
 
 /** One confirmed publish waiting for its ack. */
@@ -33,14 +34,26 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** Marks a publish in `pending` that was settled out of order (a single ack behind the front). */
+const SETTLED = Symbol('settled');
+
 /** Tracks outstanding confirms; every tracked publish settles exactly once. */
 export class ConfirmTracker {
   /** Sequence number the next publish will get. */
   nextSeq = 1;
-  /** Outstanding publishes by sequence number; null marks a plain (untracked) publish. */
-  private readonly pending = new Map<number, PendingConfirm | null>();
-  private waiters: Waiter[] = [];
-  private slotWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  /**
+   * Publishes from sequence number `firstSeq` to `nextSeq - 1`, in order; null marks a plain
+   * (untracked) publish. Sequence numbers are consecutive, so a publish's place is its number
+   * minus `firstSeq`, and a `multiple` ack settles from the front: each costs O(1) per publish.
+   * The front is never SETTLED.
+   */
+  private readonly pending = new Fifo<PendingConfirm | null | typeof SETTLED>();
+  private firstSeq = 1;
+  /** Entries of `pending` not yet settled. */
+  private unsettled = 0;
+  /** waitForConfirms calls, `upTo` never decreasing from front to back. */
+  private readonly waiters = new Fifo<Waiter>();
+  private readonly slotWaiters = new Fifo<{ resolve: () => void; reject: (err: Error) => void }>();
   private reserved = 0;
   private failed: Error | null = null;
   /** Nacks since the last waitForConfirms call (AMQP clients report "any nack since last asked"). */
@@ -51,7 +64,7 @@ export class ConfirmTracker {
 
   /** Publishes sent but not yet acked or nacked. */
   get outstanding(): number {
-    return this.pending.size;
+    return this.unsettled;
   }
 
   /**
@@ -62,13 +75,14 @@ export class ConfirmTracker {
   register(entry: PendingConfirm | null, reserved: boolean): number {
     if (reserved) this.reserved--;
     const seq = this.nextSeq++;
-    this.pending.set(seq, entry);
+    this.pending.push(entry);
+    this.unsettled++;
     return seq;
   }
 
   /** Reserve a place if one is free right now, without queueing; false otherwise. */
   tryAcquire(): boolean {
-    if (this.failed || this.slotWaiters.length > 0 || this.pending.size + this.reserved >= this.maxInFlight) return false;
+    if (this.failed || this.slotWaiters.length > 0 || this.unsettled + this.reserved >= this.maxInFlight) return false;
     this.reserved++;
     return true;
   }
@@ -80,7 +94,7 @@ export class ConfirmTracker {
    */
   acquire(): Promise<void> | null {
     if (this.failed) return Promise.reject(this.failed);
-    if (this.slotWaiters.length === 0 && this.pending.size + this.reserved < this.maxInFlight) {
+    if (this.slotWaiters.length === 0 && this.unsettled + this.reserved < this.maxInFlight) {
       this.reserved++;
       return null;
     }
@@ -96,7 +110,7 @@ export class ConfirmTracker {
   }
 
   private wakeSlots(): void {
-    while (this.slotWaiters.length > 0 && this.pending.size + this.reserved < this.maxInFlight) {
+    while (this.slotWaiters.length > 0 && this.unsettled + this.reserved < this.maxInFlight) {
       this.reserved++;
       this.slotWaiters.shift()!.resolve();
     }
@@ -114,15 +128,28 @@ export class ConfirmTracker {
 
   private settle(tag: number, multiple: boolean, ack: boolean): void {
     if (multiple) {
-      for (const [seq, entry] of this.pending) {
-        if (seq > tag) break;
-        this.pending.delete(seq);
+      while (this.pending.length > 0 && this.firstSeq <= tag) {
+        const entry = this.pending.shift()!;
+        const seq = this.firstSeq++;
+        if (entry === SETTLED) continue;
+        this.unsettled--;
         this.settleOne(seq, entry, ack);
       }
-    } else if (this.pending.has(tag)) {
-      const entry = this.pending.get(tag)!;
-      this.pending.delete(tag);
+    } else {
+      const i = tag - this.firstSeq;
+      const entry = this.pending.at(i);
+      if (entry === undefined || entry === SETTLED) return;
+      if (i === 0) {
+        this.pending.shift();
+        this.firstSeq++;
+      } else this.pending.set(i, SETTLED);
+      this.unsettled--;
       this.settleOne(tag, entry, ack);
+    }
+    // Keep the front unsettled: drop publishes settled out of order that are now at the front.
+    while (this.pending.peek() === SETTLED) {
+      this.pending.shift();
+      this.firstSeq++;
     }
     this.wakeWaiters();
   }
@@ -149,8 +176,8 @@ export class ConfirmTracker {
 
   /** A basic.return arrived: mark the publish it belongs to (see the file comment). */
   onReturn(fields: ReturnFields, bodyLength: number): void {
-    for (const entry of this.pending.values()) {
-      if (entry !== null && entry.mandatory && entry.returned === null && entry.exchange === fields.exchange
+    for (const entry of this.pending) {
+      if (entry !== null && entry !== SETTLED && entry.mandatory && entry.returned === null && entry.exchange === fields.exchange
         && entry.routingKey === fields.routingKey && entry.bodyLength === bodyLength) {
         entry.returned = fields;
         return;
@@ -170,20 +197,17 @@ export class ConfirmTracker {
   }
 
   private lowestPending(): number {
-    for (const seq of this.pending.keys()) return seq;
-    return Infinity;
+    return this.pending.length > 0 ? this.firstSeq : Infinity;
   }
 
   private wakeWaiters(): void {
     if (this.waiters.length > 0) {
       const low = this.lowestPending();
-      const still: Waiter[] = [];
-      for (const w of this.waiters) {
-        if (low <= w.upTo) still.push(w);
-        else if (w.nacked > 0) w.reject(new NackError(w.upTo));
+      while (this.waiters.length > 0 && this.waiters.peek()!.upTo < low) {
+        const w = this.waiters.shift()!;
+        if (w.nacked > 0) w.reject(new NackError(w.upTo));
         else w.resolve();
       }
-      this.waiters = still;
     }
     this.wakeSlots();
   }
@@ -191,12 +215,11 @@ export class ConfirmTracker {
   /** The channel or connection closed: reject every outstanding publish and waiter. */
   failAll(err: Error): void {
     this.failed = err;
-    const entries = [...this.pending.values()];
-    this.pending.clear();
-    for (const e of entries) e?.reject(err);
-    for (const w of this.waiters) w.reject(err);
-    this.waiters = [];
-    for (const s of this.slotWaiters) s.reject(err);
-    this.slotWaiters = [];
+    const entries = this.pending.drain();
+    this.firstSeq = this.nextSeq;
+    this.unsettled = 0;
+    for (const e of entries) if (e !== null && e !== SETTLED) e.reject(err);
+    for (const w of this.waiters.drain()) w.reject(err);
+    for (const s of this.slotWaiters.drain()) s.reject(err);
   }
 }

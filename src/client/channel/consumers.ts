@@ -2,6 +2,7 @@
  * Consumers of one channel: callback consumers and the `for await` iterator.
  * @packageDocumentation
  */
+import { Fifo } from '../fifo.js';
 import type { Message } from '../message.js';
 
 /** Called for every delivery. A throw or rejection is reported on the channel, never fatal. */
@@ -27,7 +28,7 @@ export class ConsumerIterator implements AsyncIterableIterator<Message> {
   private readonly buffer: Message[] = [];
   private head = 0;
   /** next() calls waiting for a delivery, oldest first. */
-  private readonly waiting: Array<{ resolve: (r: IteratorResult<Message>) => void; reject: (e: Error) => void }> = [];
+  private readonly waiting = new Fifo<{ resolve: (r: IteratorResult<Message>) => void; reject: (e: Error) => void }>();
   private done = false;
   private error: Error | null = null;
   private stopping: Promise<void> | null = null;
@@ -75,7 +76,7 @@ export class ConsumerIterator implements AsyncIterableIterator<Message> {
     this.done = true;
     this.signal?.removeEventListener('abort', this.onAbort);
     // Buffered messages are handed out first; waiting callers exist only when the buffer is empty.
-    for (const w of this.waiting.splice(0)) {
+    for (const w of this.waiting.drain()) {
       if (this.error) w.reject(this.error);
       else w.resolve({ value: undefined, done: true });
     }
@@ -119,6 +120,11 @@ export class ConsumerIterator implements AsyncIterableIterator<Message> {
     }
     await this.stopping;
     return { value: undefined, done: true };
+  }
+
+  /** `await using messages = ch.consume(q)`: leave the loop (cancel, requeue) when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
   }
 
   [Symbol.asyncIterator](): this {

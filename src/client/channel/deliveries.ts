@@ -11,7 +11,13 @@ export type Settlement = 'ack' | 'nack' | 'reject';
 
 /** Outstanding delivery tags of one channel. */
 export class DeliveryLedger {
-  private readonly unacked = new Set<number>();
+  /**
+   * Kept in ascending tag order (the broker numbers deliveries upwards on a channel, and a rollback
+   * re-sorts), so a `multiple` settlement stops at the first tag above its own: its cost is what
+   * it settles, not what is outstanding.
+   */
+  private unacked = new Set<number>();
+  private highest = 0;
   /**
    * In tx mode: tags acked, nacked or rejected since the last commit or rollback. A rollback
    * undoes those acknowledgements, so the tags become outstanding again.
@@ -22,7 +28,9 @@ export class DeliveryLedger {
 
   /** A message was handed out with manual ack: its tag is now outstanding. */
   delivered(deliveryTag: number): void {
-    this.unacked.add(deliveryTag);
+    if (deliveryTag <= this.highest) this.unacked = sorted([...this.unacked, deliveryTag]);
+    else this.unacked.add(deliveryTag);
+    this.highest = Math.max(this.highest, deliveryTag);
   }
 
   /**
@@ -39,10 +47,16 @@ export class DeliveryLedger {
       return;
     }
     const settled: number[] = [];
-    for (const t of this.unacked) if (tag === 0 || t <= tag) settled.push(t);
+    for (const t of this.unacked) {
+      if (tag !== 0 && t > tag) break;
+      settled.push(t);
+    }
     if (settled.length === 0) throw new UsageError(`basic.${how}: no outstanding delivery up to tag ${tag} on channel ${this.channelId}`);
-    for (const t of settled) this.unacked.delete(t);
-    this.txSettled?.push(...settled);
+    const tx = this.txSettled;
+    for (const t of settled) {
+      this.unacked.delete(t);
+      tx?.push(t);
+    }
   }
 
   /** tx.select went out: remember settlements from now on. */
@@ -57,8 +71,9 @@ export class DeliveryLedger {
 
   /** tx.rollback-ok: the settlements were undone, the tags are outstanding again. */
   txRolledBack(): void {
-    for (const t of this.txSettled ?? []) this.unacked.add(t);
-    if (this.txSettled) this.txSettled.length = 0;
+    if (this.txSettled === null || this.txSettled.length === 0) return;
+    this.unacked = sorted([...this.unacked, ...this.txSettled]);
+    this.txSettled.length = 0;
   }
 
   /**
@@ -68,4 +83,9 @@ export class DeliveryLedger {
   forgetAll(): void {
     this.unacked.clear();
   }
+}
+
+/** The tags as a set in ascending order. */
+function sorted(tags: number[]): Set<number> {
+  return new Set(tags.sort((a, b) => a - b));
 }

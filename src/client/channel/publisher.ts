@@ -14,6 +14,7 @@ import { ConfirmTracker } from './confirms.js';
 import type { CallOptions, ChannelHost } from './host.js';
 import type { ChannelLifecycle } from './lifecycle.js';
 import type { RpcQueue } from './rpc-queue.js';
+import { Fifo } from '../fifo.js';
 
 /** Options of basic.publish. `immediate` is not offered: RabbitMQ rejects it with 540. */
 export interface PublishOptions {
@@ -48,7 +49,7 @@ export class Publisher {
   private confirms: ConfirmTracker | null = null;
   private selecting: Promise<void> | null = null;
   /** Confirmed publishes waiting for confirm mode or an in-flight place, in call order. */
-  private readonly publishQueue: QueuedPublish[] = [];
+  private readonly publishQueue = new Fifo<QueuedPublish>();
   private pumping = false;
   private readonly queueDrained: Array<() => void> = [];
   /** A publish saw the output over its high-water mark: the next drain is worth an event. */
@@ -161,7 +162,7 @@ export class Publisher {
           this.writeConfirmed(confirms, this.publishQueue.shift()!);
         } catch (e) {
           // Confirm mode failed or the channel closed: nothing queued can be sent.
-          for (const item of this.publishQueue.splice(0)) item.reject(e as Error);
+          for (const item of this.publishQueue.drain()) item.reject(e as Error);
         }
       }
     } finally {

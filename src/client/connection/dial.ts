@@ -18,7 +18,7 @@ export function dial(o: ResolvedConnectionOptions): Promise<Socket> {
     const onError = (err: Error) => {
       cleanup();
       socket.destroy();
-      reject(new ConnectError(address, err));
+      reject(new ConnectError(address, err, { host: o.host, tls: o.tls !== false }));
     };
     const onTimeout = () => onError(Object.assign(new Error(`no answer within ${o.socketTimeout} ms`), { code: 'ETIMEDOUT' }));
     const cleanup = () => {

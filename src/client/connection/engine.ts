@@ -15,11 +15,12 @@ import { encodeMethod } from '../../methods/codec.js';
 import type { Method, MethodArgs, MethodName } from '../../methods/types.js';
 import type { HandshakeResult } from '../../protocol/client-handshake.js';
 import type { Content, SessionHandler } from '../../protocol/events.js';
+import { foreignProtocol } from '../../protocol/foreign-peer.js';
 import { Session } from '../../protocol/session.js';
 import type { Tuned } from '../../protocol/tune.js';
 import { Channel } from '../channel/channel.js';
 import type { CallOptions, ChannelHost } from '../channel/host.js';
-import type { ConnectionClosedError } from '../errors.js';
+import { NotAmqpError, type ConnectionClosedError } from '../errors.js';
 import { safeEmit, warn } from '../events.js';
 import type { ResolvedConnectionOptions } from '../options/index.js';
 import { redactUrl } from '../options/url.js';
@@ -32,10 +33,26 @@ import { Output } from './output.js';
 const HEARTBEAT_FRAME = heartbeatFrame();
 
 /**
- * An open AMQP connection. Events: `close` (error, or undefined after a clean `close()`), `error`,
- * `blocked` (reason), `unblocked`. A listener that throws is reported, never fatal.
+ * The events of a {@link Connection}, as the argument lists their listeners get:
+ * `conn.on('blocked', (reason) => ...)`. A misspelt name or a wrong listener is a compile error.
  */
-export class ConnectionEngine extends EventEmitter {
+export interface ConnectionEvents {
+  /** The connection ended: undefined after a clean `close()`, else why (ConnectionClosedError). */
+  close: [err: ConnectionClosedError | undefined];
+  /** The connection ended on an error, or a listener threw; emitted before `close`. */
+  error: [err: Error];
+  /** connection.blocked: the broker stopped reading our publishes (a resource alarm). */
+  blocked: [reason: string];
+  /** connection.unblocked: publishing may resume. */
+  unblocked: [];
+}
+
+/**
+ * An open AMQP connection. Events ({@link ConnectionEvents}): `close` (error, or undefined after
+ * a clean `close()`), `error`, `blocked` (reason), `unblocked`. A listener that throws is
+ * reported, never fatal.
+ */
+export class ConnectionEngine extends EventEmitter<ConnectionEvents> {
   /** server_properties from connection.start. */
   serverProperties: FieldTable = {};
   /** Negotiated channel_max, frame_max and heartbeat. */
@@ -51,6 +68,7 @@ export class ConnectionEngine extends EventEmitter {
   private readonly channelHost: ChannelHost;
   private heartbeat: Heartbeat | null = null;
   private lastRead = now();
+  private firstRead = true;
 
   /** @internal Use `connect()`. */
   constructor(socket: Socket, options: ResolvedConnectionOptions) {
@@ -100,6 +118,11 @@ export class ConnectionEngine extends EventEmitter {
     return this.lifecycle.state;
   }
 
+  /** True while the connection is open: the handshake is done and no close has begun. */
+  get isOpen(): boolean {
+    return this.lifecycle.state === 'open';
+  }
+
   /** Open a new channel. */
   async channel(options: CallOptions = {}): Promise<Channel> {
     this.channel0.assertOpen();
@@ -136,11 +159,28 @@ export class ConnectionEngine extends EventEmitter {
     }, this.options.closeTimeout);
   }
 
+  /**
+   * `await using conn = await connect(url)`: a graceful {@link close} when the scope ends.
+   * Idempotent; resolves (never rejects) once the socket is closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   // ---- inbound -------------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
     this.lastRead = now();
     if (this.lifecycle.state === 'closed') return;
+    if (this.firstRead) {
+      this.firstRead = false;
+      const foreign = foreignProtocol(chunk);
+      if (foreign !== null) {
+        // Nothing to say in AMQP to a TLS or HTTP server: report what answered and hang up.
+        this.lifecycle.hangUp(new NotAmqpError(foreign, `${this.options.host}:${this.options.port}`), 100);
+        return;
+      }
+    }
     try {
       this.session.push(chunk);
     } catch (e) {

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { ProtocolVersionError } from '../../frames/errors.js';
-import { AuthenticationError, TimeoutError } from '../errors.js';
+import { AuthenticationError, NotAmqpError, TimeoutError } from '../errors.js';
 import { ArgumentError, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../options/index.js';
 import { dial } from './dial.js';
 import type { ConnectionEngine } from './engine.js';
@@ -28,8 +28,8 @@ export async function openConnection<C extends ConnectionEngine>(
       return await connectOnce(make, opts);
     } catch (e) {
       last = e;
-      // Retrying cannot fix a wrong password, a wrong protocol or a bad option.
-      if (e instanceof AuthenticationError || e instanceof ProtocolVersionError || e instanceof ArgumentError) throw e;
+      // Retrying cannot fix a wrong password, a wrong protocol or port, or a bad option.
+      if (e instanceof AuthenticationError || e instanceof ProtocolVersionError || e instanceof NotAmqpError || e instanceof ArgumentError) throw e;
       if (attempt < opts.connectionAttempts) await new Promise((r) => setTimeout(r, opts.retryDelay));
     }
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfirmTracker, type PendingConfirm } from '../../../src/client/channel/confirms.js';
 import { NackError, UnroutableError } from '../../../src/client/errors.js';
@@ -80,5 +81,46 @@ describe('ConfirmTracker', () => {
     await expect(wait).rejects.toBe(err);
     await expect(t.acquire()).rejects.toBe(err);
     expect(new UnroutableError(312, 'NO_ROUTE', 'x', 'k').message).toContain("routing key 'k'");
+  });
+
+  it('settles any mix of single and multiple acks and nacks like a map of outstanding publishes (fast-check model)', () => {
+    const ack = fc.record({ tag: fc.nat(60), multiple: fc.boolean(), nack: fc.boolean() });
+    const step = fc.oneof(fc.constant('publish' as const), ack);
+    fc.assert(fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
+      const t = new ConfirmTracker(1000);
+      const out: string[] = [];
+      const want: string[] = [];
+      const model = new Map<number, true>();
+      let seq = 0;
+      for (const s of steps) {
+        if (s === 'publish') {
+          seq++;
+          t.register(entry(out, seq), false);
+          model.set(seq, true);
+          continue;
+        }
+        const settled = s.multiple ? [...model.keys()].filter((k) => k <= s.tag).sort((a, b) => a - b) : model.has(s.tag) ? [s.tag] : [];
+        for (const k of settled) {
+          model.delete(k);
+          want.push(`${k}:${s.nack ? 'NackError' : 'ok'}`);
+        }
+        if (s.nack) t.onNack(s.tag, s.multiple);
+        else t.onAck(s.tag, s.multiple);
+        expect(t.outstanding).toBe(model.size);
+      }
+      expect(out).toEqual(want);
+    }));
+  });
+
+  it('settles single acks behind the front, then the rest with one multiple ack', () => {
+    const t = new ConfirmTracker(Number.MAX_SAFE_INTEGER);
+    let acked = 0;
+    const n = 300_000;
+    for (let i = 1; i <= n; i++) t.register({ ...entry([], i), resolve: () => acked++ }, false);
+    // Single acks behind the front leave markers that the next multiple ack sweeps.
+    for (let i = 2; i <= n; i += 2) t.onAck(i, false);
+    t.onAck(n, true);
+    expect(acked).toBe(n);
+    expect(t.outstanding).toBe(0);
   });
 });

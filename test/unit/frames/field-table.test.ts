@@ -163,6 +163,20 @@ describe('field tables: decoding', () => {
     expect(decode(encode({ a: 1n << 60n, b: 5n }))).toEqual({ a: 1n << 60n, b: 5 });
   });
 
+  it('writes and reads int64 numbers across the 32-bit halves, both signs, as BigInt does', () => {
+    const edges = [2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, -(2 ** 31) - 1, -(2 ** 32), -(2 ** 32) - 1, 2 ** 52 + 3, -(2 ** 52) - 3,
+      Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    for (const v of edges) {
+      const bytes = encode({ v });
+      const want = Buffer.alloc(8);
+      want.writeBigInt64BE(BigInt(v));
+      expect(bytes.subarray(bytes.length - 8)).toEqual(want);
+      expect(decode(bytes)).toEqual({ v });
+    }
+    // Just beyond the safe range on either side: exact, as a bigint.
+    expect(decode(encode({ a: (1n << 53n), b: -(1n << 53n) }))).toEqual({ a: 1n << 53n, b: -(1n << 53n) });
+  });
+
   it('keeps a timestamp beyond what a Date holds under its tag', () => {
     const t = decode(encode({ late: typed('T', 9e12) }));
     expect(t.late).toEqual(typed('T', 9e12));

@@ -4,7 +4,7 @@
  * them without skipLibCheck, so a stripped member that a public type still names shows up here.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,22 @@ export async function roundTrip(url: string): Promise<string> {
 }
 
 export const version: string = wire.VERSION;
+
+export function events(conn: Connection, ch: Channel): void {
+  conn.on('blocked', (reason: string) => console.log(reason));
+  ch.on('return', (returned) => console.log(returned.fields.replyText));
+  // @ts-expect-error a misspelt event name
+  conn.on('blokced', () => undefined);
+  // @ts-expect-error \`cancel\` passes a consumer tag
+  ch.on('cancel', (tag: number) => console.log(tag));
+}
+
+export async function scoped(url: string): Promise<boolean> {
+  await using conn = await connect(url);
+  await using ch = await conn.channel();
+  await ch.exchangeDeclare('delayed', 'x-delayed-message');
+  return conn.isOpen && ch.isOpen;
+}
 `;
 
 describe('published declarations', () => {
@@ -103,17 +119,22 @@ describe('published declarations', () => {
     expect(tagged).toEqual([]);
   });
 
-  it('a strict project importing the package compiles against them without skipLibCheck', async () => {
+  it('a strict project importing the package compiles against them without skipLibCheck, and with no `types` listed', async () => {
     copyFileSync(join(ROOT, 'package.json'), join(pkgDir, 'package.json'));
     const consumer = join(work, 'consumer');
     mkdirSync(join(consumer, 'src'), { recursive: true });
+    // @types/node installed, as in any Node project, but not named in the tsconfig: the package's
+    // declarations have to pull it in themselves.
+    mkdirSync(join(consumer, 'node_modules', '@types'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', '@types', 'node'), join(consumer, 'node_modules', '@types', 'node'), 'dir');
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     writeFileSync(join(consumer, 'src', 'main.ts'), CONSUMER);
     writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
         target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true,
         exactOptionalPropertyTypes: true, skipLibCheck: false, noEmit: true,
-        types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
+        // TypeScript 6 and later include no @types package unless listed; say so for older ones too.
+        types: [],
       },
       include: ['src'],
     }));
