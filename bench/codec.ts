@@ -24,7 +24,7 @@ import { describeMachine, machineInfo } from './lib/machine.js';
 import { bytesKey, formatBytes, formatCount, formatRatio, medianByKey, sig3 } from './lib/stats.js';
 import { printTable, progress } from './lib/table.js';
 import { runFor, warmUp, yieldToLoop, type Batch } from './lib/timing.js';
-import { writeChart, type Series } from './lib/svg.js';
+import { writeChart, type Series } from '../src/tools/chart/svg.js';
 
 const USAGE = `Usage: node build/bench/codec.js [flags]
 

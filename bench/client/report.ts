@@ -5,7 +5,7 @@
  */
 import { median, formatCount, formatRatio, sig3 } from '../lib/stats.js';
 import { renderTable } from '../lib/table.js';
-import { writeChart } from '../lib/svg.js';
+import { writeChart } from '../../src/tools/chart/svg.js';
 import type { MachineInfo } from '../lib/machine.js';
 import type { Outcome } from './runner.js';
 import type { RunResult, Workload } from './workloads.js';

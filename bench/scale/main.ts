@@ -13,7 +13,7 @@ import { parseBenchArgs } from '../lib/args.js';
 import { runJsonChild } from '../lib/child.js';
 import { describeMachine, machineInfo } from '../lib/machine.js';
 import { formatCount } from '../lib/stats.js';
-import { writeChart, type Series } from '../lib/svg.js';
+import { writeChart, type Series } from '../../src/tools/chart/svg.js';
 import { printTable, progress } from '../lib/table.js';
 import { SERIES, type PointResult, type SeriesName } from './workloads.js';
 

@@ -9,6 +9,7 @@ import { describeFailure } from './broker.js';
 import type { Command, Io } from './command.js';
 import { consumeCommand } from './commands/consume.js';
 import { demoCommand } from './commands/demo.js';
+import { perfCommand } from './commands/perf.js';
 import { publishCommand } from './commands/publish.js';
 import { rpcCallCommand } from './commands/rpc-call.js';
 import { rpcServerCommand } from './commands/rpc-server.js';
@@ -16,7 +17,7 @@ import { traceCommand } from './commands/trace.js';
 
 /** Every command, by name. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  ([publishCommand, consumeCommand, rpcServerCommand, rpcCallCommand, demoCommand, traceCommand] as unknown as Command[]).map((c) => [c.name, c]),
+  ([publishCommand, consumeCommand, rpcServerCommand, rpcCallCommand, demoCommand, traceCommand, perfCommand] as unknown as Command[]).map((c) => [c.name, c]),
 );
 
 /** The top-level help. */

@@ -1,9 +1,13 @@
 /**
- * One client connection to the benchmark's fake broker. It answers the handshake and every
- * synchronous method the workloads use, and otherwise does as little as it can:
+ * One client connection to the null broker (`amqp-wire perf --null-broker`, and the client
+ * benchmark's fake broker). It answers the handshake and every synchronous method a client
+ * workload uses, and otherwise does as little as it can:
  *
- * - basic.publish is counted and dropped, unless a consumer on this connection reads the queue it
- *   is routed to (RPC): then it is delivered with the same properties and body;
+ * - basic.publish is counted and dropped, unless a consumer reads a queue it is routed to: then it
+ *   is delivered to one of them (round robin) with the same properties and body. Routing is by
+ *   routing key alone (the exchange's name and type are ignored): the default exchange's rule, plus
+ *   every queue.bind whose binding key equals the routing key. Consumers may be on any connection
+ *   that shares the same {@link Routes};
  * - on a confirm channel every read is answered with one `basic.ack(multiple)` for the last publish;
  * - a consumer on `bench.consume.<size>` gets pre-encoded deliveries of that body size without
  *   end, at most `prefetch` unacked (none counted with noAck), as fast as the socket takes them.
@@ -12,17 +16,21 @@
  * @packageDocumentation
  */
 import type { Socket } from 'node:net';
-import { writeContent } from '../../src/frames/content.js';
-import { Writer } from '../../src/frames/writer.js';
-import { encodeMethod } from '../../src/methods/codec.js';
-import { BASIC_ACK_KEY, encodeBasicAck } from '../../src/methods/fast-path.js';
-import type { Method } from '../../src/methods/types.js';
-import { SERVER_CAPABILITIES } from '../../src/protocol/capabilities.js';
-import type { Content, SessionHandler } from '../../src/protocol/events.js';
-import { ServerHandshake } from '../../src/protocol/server-handshake.js';
-import { Session } from '../../src/protocol/session.js';
-import { DELIVERIES_PER_BLOCK, DeliveryTemplate } from './fake-stream.js';
-import { BenchError } from './workloads.js';
+import { writeContent } from '../../frames/content.js';
+import { Writer } from '../../frames/writer.js';
+import { encodeMethod } from '../../methods/codec.js';
+import { BASIC_ACK_KEY, encodeBasicAck } from '../../methods/fast-path.js';
+import type { Method } from '../../methods/types.js';
+import { SERVER_CAPABILITIES } from '../../protocol/capabilities.js';
+import type { Content, SessionHandler } from '../../protocol/events.js';
+import { ServerHandshake } from '../../protocol/server-handshake.js';
+import { Session } from '../../protocol/session.js';
+import { DELIVERIES_PER_BLOCK, DeliveryTemplate } from './delivery-template.js';
+
+/** A frame the null broker cannot take (on a channel that is not open). */
+export class NullBrokerError extends Error {
+  override name = 'NullBrokerError';
+}
 
 const FRAME_MAX = 131072;
 /** Stop streaming while the socket holds this much unsent. */
@@ -37,6 +45,66 @@ interface Consumer {
   readonly noAck: boolean;
   /** Set for a `bench.consume.<size>` consumer. */
   readonly stream: DeliveryTemplate | null;
+  /** The connection the consumer is on. */
+  readonly session: DiscardSession;
+}
+
+/**
+ * Routing shared by the connections of one null broker: which queues a routing key reaches and
+ * which consumers read each queue. One per server makes producers and consumers on different
+ * connections meet; a session made without one routes only to its own consumers.
+ */
+export class Routes {
+  /** Queue name -> its consumers (not the streaming `bench.consume.<size>` ones). */
+  private readonly consumers = new Map<string, Consumer[]>();
+  /** Binding key -> queues bound with it. */
+  private readonly bindings = new Map<string, Set<string>>();
+  private turn = 0;
+  private names = 0;
+
+  /** A name for a server-named queue, unique across the broker's connections. */
+  nextName(): string {
+    return `amq.gen-${++this.names}`;
+  }
+
+  get empty(): boolean { return this.consumers.size === 0; }
+
+  bind(queue: string, key: string): void {
+    let queues = this.bindings.get(key);
+    if (queues === undefined) this.bindings.set(key, (queues = new Set()));
+    queues.add(queue);
+  }
+
+  add(queue: string, c: Consumer): void {
+    const list = this.consumers.get(queue);
+    if (list === undefined) this.consumers.set(queue, [c]);
+    else list.push(c);
+  }
+
+  remove(match: (c: Consumer) => boolean): void {
+    for (const [q, list] of this.consumers) {
+      const kept = list.filter((c) => !match(c));
+      if (kept.length === 0) this.consumers.delete(q);
+      else this.consumers.set(q, kept);
+    }
+  }
+
+  /** One consumer for each queue `routingKey` reaches. */
+  *targets(routingKey: string): Iterable<Consumer> {
+    const direct = this.pick(routingKey);
+    if (direct !== undefined) yield direct;
+    for (const q of this.bindings.get(routingKey) ?? []) {
+      if (q === routingKey) continue;
+      const c = this.pick(q);
+      if (c !== undefined) yield c;
+    }
+  }
+
+  private pick(queue: string): Consumer | undefined {
+    const list = this.consumers.get(queue);
+    if (list === undefined) return undefined;
+    return list[this.turn++ % list.length];
+  }
 }
 
 class ChannelState {
@@ -74,23 +142,23 @@ class ChannelState {
 }
 
 /** One accepted connection. */
-export class FakeSession implements SessionHandler {
+export class DiscardSession implements SessionHandler {
   private readonly w = new Writer(64 * 1024, FRAME_MAX);
   private readonly session: Session;
   private readonly handshake: ServerHandshake;
   private readonly channels = new Map<number, ChannelState>();
   private readonly streams: Consumer[] = [];
-  /** Queue name -> the consumer that reads it on this connection (RPC routing). */
-  private readonly routes = new Map<string, Consumer>();
   private frameMax = FRAME_MAX;
   private names = 0;
   /** Publishes seen on this connection; a passive queue.declare reports it as the message count. */
   private published = 0;
 
-  constructor(private readonly socket: Socket) {
+  private flushQueued = false;
+
+  constructor(private readonly socket: Socket, private readonly routes: Routes = new Routes()) {
     this.handshake = new ServerHandshake(
       {
-        serverProperties: { product: 'amqp-wire bench fake broker', version: '1.0', platform: 'Node.js', capabilities: { ...SERVER_CAPABILITIES } },
+        serverProperties: { product: 'amqp-wire null broker', version: '1.0', platform: 'Node.js', capabilities: { ...SERVER_CAPABILITIES } },
         tune: { frameMax: FRAME_MAX },
       },
       { send: (name, args) => encodeMethod(this.w, 0, name, args) },
@@ -102,6 +170,7 @@ export class FakeSession implements SessionHandler {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.pump());
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.routes.remove((c) => c.session === this));
   }
 
   private onData(chunk: Buffer): void {
@@ -145,25 +214,36 @@ export class FakeSession implements SessionHandler {
     this.onOtherMethod(channel, m);
   }
 
-  /** SessionHandler: a basic.publish with its content. Dropped, unless a consumer here reads its queue. */
+  /** SessionHandler: a basic.publish with its content. Dropped, unless a consumer reads a queue it reaches. */
   onContent(channel: number, content: Content): void {
     const ch = this.channel(channel);
     this.published++;
     if (ch.confirm) ch.publishSeq++;
-    if (this.routes.size === 0 || content.method.name !== 'basic.publish') return;
+    if (this.routes.empty || content.method.name !== 'basic.publish') return;
     const { exchange, routingKey } = content.method.args;
-    const c = this.routes.get(routingKey);
-    if (c === undefined) return;
+    for (const c of this.routes.targets(routingKey)) c.session.deliver(c, exchange, routingKey, content);
+  }
+
+  /** Write a delivery to consumer `c` of this connection; sent with this read's output, or on the next turn. */
+  private deliver(c: Consumer, exchange: string, routingKey: string, content: Content): void {
+    if (!this.socket.writable) return;
     const id = c.channel.id;
     const tag = c.channel.nextTag++;
     if (!c.noAck) c.channel.unacked++;
     encodeMethod(this.w, id, 'basic.deliver', { consumerTag: c.tag, deliveryTag: tag, redelivered: false, exchange, routingKey });
     writeContent(this.w, id, 60, content.body, content.properties);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        this.pump();
+      });
+    }
   }
 
   private channel(id: number): ChannelState {
     const ch = this.channels.get(id);
-    if (ch === undefined) throw new BenchError(`frame on channel ${id}, which is not open`);
+    if (ch === undefined) throw new NullBrokerError(`frame on channel ${id}, which is not open`);
     return ch;
   }
 
@@ -188,11 +268,13 @@ export class FakeSession implements SessionHandler {
         return reply('channel.close-ok');
       case 'queue.declare':
         return reply('queue.declare-ok', {
-          queue: (a.queue as string) || `amq.gen-${++this.names}`, messageCount: a.passive === true ? this.published : 0, consumerCount: 0,
+          queue: (a.queue as string) || this.routes.nextName(), messageCount: a.passive === true ? this.published : 0, consumerCount: 0,
         });
       case 'queue.purge': return reply('queue.purge-ok', { messageCount: 0 });
       case 'queue.delete': return reply('queue.delete-ok', { messageCount: 0 });
-      case 'queue.bind': return reply('queue.bind-ok');
+      case 'queue.bind':
+        this.routes.bind(a.queue as string, a.routingKey as string);
+        return reply('queue.bind-ok');
       case 'exchange.declare': return reply('exchange.declare-ok');
       case 'basic.qos':
         this.channel(channel).prefetch = a.prefetchCount as number;
@@ -219,9 +301,9 @@ export class FakeSession implements SessionHandler {
     if (a.nowait !== true) encodeMethod(this.w, channel, 'basic.consume-ok', { consumerTag: tag });
     const size = queue.startsWith(STREAM_PREFIX) ? Number(queue.slice(STREAM_PREFIX.length)) : NaN;
     const stream = Number.isInteger(size) ? new DeliveryTemplate(channel, tag, queue, size, this.frameMax) : null;
-    const c: Consumer = { tag, channel: ch, noAck: a.noAck === true, stream };
+    const c: Consumer = { tag, channel: ch, noAck: a.noAck === true, stream, session: this };
     if (stream) this.streams.push(c);
-    else this.routes.set(queue, c);
+    else this.routes.add(queue, c);
   }
 
   private dropChannel(id: number): void {
@@ -232,7 +314,7 @@ export class FakeSession implements SessionHandler {
 
   private dropConsumers(match: (c: Consumer) => boolean): void {
     for (let i = this.streams.length - 1; i >= 0; i--) if (match(this.streams[i]!)) this.streams.splice(i, 1);
-    for (const [q, c] of this.routes) if (match(c)) this.routes.delete(q);
+    this.routes.remove((c) => c.session === this && match(c));
   }
 
   /** Send what the writer holds, then stream deliveries while credit and the socket allow. */

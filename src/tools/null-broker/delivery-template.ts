@@ -4,9 +4,9 @@
  * then costs the fake a memcpy and two 32-bit stores per message, so the client is what limits.
  * @packageDocumentation
  */
-import { writeContent } from '../../src/frames/content.js';
-import { Writer } from '../../src/frames/writer.js';
-import { encodeMethod } from '../../src/methods/codec.js';
+import { writeContent } from '../../frames/content.js';
+import { Writer } from '../../frames/writer.js';
+import { encodeMethod } from '../../methods/codec.js';
 
 /** Deliveries one block holds (and the most one write carries). */
 export const DELIVERIES_PER_BLOCK = 256;
