@@ -321,7 +321,7 @@ export function parsePerfArgs(argv: readonly string[], env: Readonly<Record<stri
     rate: float('rate', 0, 0),
     consumerRate: float('consumer-rate', 0, 0),
     size: Math.max(12, int('size', 12, 0, 512 * 1024 * 1024)),
-    confirm: confirmRaw <= 0 ? 0 : confirmRaw,
+    confirm: Math.max(0, confirmRaw),
     confirmTimeout: int('confirm-timeout', 30, 1),
     autoAck,
     multiAckEvery,

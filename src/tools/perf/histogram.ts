@@ -20,7 +20,7 @@ function indexOf(v: number): number {
 }
 
 /** The middle of bucket `i`. */
-function valueOf(i: number): number {
+function bucketValue(i: number): number {
   if (i < EXACT) return i;
   const octave = Math.floor((i - EXACT) / HALF);
   const shift = octave + 1;
@@ -70,7 +70,7 @@ export class Histogram {
     let seen = 0;
     for (let i = 0; i < SIZE; i++) {
       seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(this.max, Math.max(this.min, valueOf(i)));
+      if (seen >= rank) return Math.min(this.max, Math.max(this.min, bucketValue(i)));
     }
     return this.max;
   }
