@@ -18,8 +18,8 @@ describe('amqp-wire without a broker', () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
     const text = r.out.join('\n');
-    for (const name of ['publish', 'consume', 'rpc-server', 'rpc-call', 'demo', 'trace']) expect(text).toContain(`  ${name}`);
-    expect([...COMMANDS.keys()]).toEqual(['publish', 'consume', 'rpc-server', 'rpc-call', 'demo', 'trace']);
+    for (const name of ['publish', 'consume', 'rpc-server', 'rpc-call', 'demo', 'trace', 'perf']) expect(text).toContain(`  ${name}`);
+    expect([...COMMANDS.keys()]).toEqual(['publish', 'consume', 'rpc-server', 'rpc-call', 'demo', 'trace', 'perf']);
     expect(text).toContain('Exit codes: 0 ok, 1 failure, 2 usage error, 3 cannot connect');
   });
 
